@@ -1,0 +1,12 @@
+"""skdatn: the Deep Asymmetric Transfer Network (DATN) for scikit-learn.
+
+Heterogeneous, unbalanced domain adaptation: a data-rich source domain teaches a
+data-poor target domain whose features may live in a different space.
+"""
+
+from ._datn import DATNClassifier
+from ._holders import Domain, Pairs, SlicingRiskWarning
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["DATNClassifier", "Domain", "Pairs", "SlicingRiskWarning", "__version__"]

@@ -1,0 +1,626 @@
+"""DATNClassifier: the scikit-learn face of the Deep Asymmetric Transfer Network."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._device import resolve_device
+from ._holders import TransferInputs, read_transfer_inputs
+from ._preprocessing import make_scaler, to_dense
+from ._torch.networks import Pathway
+from ._torch.training import DomainTensors, TrainingConfig, finetune, pretrain
+
+_SPARSE = ("csr", "csc", "coo")
+_PREDICT_CHUNK = 8192
+
+
+class DATNClassifier(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, BaseEstimator
+):
+    """Deep Asymmetric Transfer Network for unbalanced, heterogeneous domain adaptation.
+
+    A data-rich source domain teaches a data-poor target domain whose features
+    may live in a different space (Wang, Cui & Zhu, AAAI 2018). Each domain
+    has its own deep pathway (a ReLU autoencoder with a softmax classifier);
+    pretraining fits each pathway to its own domain (Eq. 1-3); fine-tuning by
+    block coordinate descent (Alg. 1) learns a linear map ``G`` from the
+    target's top layer to the source's on paired rows, adapts the *source*
+    classifier to mapped target rows, and matches the two domains' mean
+    representations on unlabelled rows (Eq. 4). A target row ``x`` is
+    classified as ``argmax softmax(f_T(x) G ϑ_S)``.
+
+    ``X, y`` are the labelled target rows. Everything else is optional and goes
+    to :meth:`fit` as keyword arguments; without any source data the model is
+    the paper's target-only SSDAE (or DNN with ``recon_weight=0``).
+
+    ============  ==========================================================
+    Variant       How to get it
+    ============  ==========================================================
+    DATN          ``fit(X, y, X_source=..., pairs=..., X_unlabeled=...)``
+    DATN_sup      ``beta=0``: no unsupervised transfer; unlabelled rows of
+                  both domains are not used at all (paper, Fig. 3)
+    DATN_unsup    ``asymmetric=False``: no L_pair, no L_trans; intra losses
+                  of both domains + ``beta`` MMD, target classifier ϑ_T
+    SSDAE         ``fit(X, y, X_unlabeled=...)`` with no source data
+    DNN           ``recon_weight=0`` and no source data
+    ============  ==========================================================
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Encoder widths of the target pathway; the last is the top width ``d``.
+    source_hidden_layer_sizes : tuple of int, default=None
+        Encoder widths of the source pathway; ``None`` uses
+        ``hidden_layer_sizes``. Its last width must equal the target's (``G``
+        is ``d x d``).
+    alpha : float, default=2.0
+        Weight α of the classifier adaptation loss L_trans in Eq. 4.
+    beta : float, default=1.0
+        Weight β of the unsupervised transfer loss L_unsup (MMD) in Eq. 4.
+        ``beta=0`` is DATN_sup, which ignores unlabelled rows entirely.
+    asymmetric : bool, default=True
+        Use the asymmetric transfer (L_pair, L_trans, prediction through ``G``
+        and the source classifier). ``False`` gives DATN_unsup.
+    intra_weight : float, default=1.0
+        Weight of the intra-domain losses (Eq. 3 without L_reg, both domains)
+        kept during fine-tuning. ``0`` restores the literal J_cross of Eq. 4,
+        which collapses in practice (see the user guide).
+    recon_weight : float, default=0.1
+        Weight of the reconstruction loss (Eq. 1) inside Eq. 3, in both stages.
+        ``0`` with no source data is the paper's DNN baseline.
+    mmd_target : {"encoded", "mapped"}, default="encoded"
+        Compare ``f_S`` with ``f_T`` (the paper's formula) or with ``f_T G``.
+    lambda_reg : float, default=1e-4
+        λ, the L2 penalty on encoder weights and biases (L_reg).
+    lambda_pair : float, default=0.1
+        λ0, the ridge penalty of ``G`` in L_pair.
+    input_scaling : {"standard", "l2", "maxabs", "none"} or None, default="standard"
+        Scaling fitted per domain on all of its rows: standardise features,
+        L2-normalise rows (times ``sqrt(n_features)``), scale by max abs, or none.
+    solver : {"adam", "rmsprop", "sgd"}, default="adam"
+        Optimiser. ``"rmsprop"`` with ``learning_rate=1e-4`` is the paper's
+        setting (TensorFlow RMSProp, decay 0.8, momentum 0.8).
+    learning_rate : float, default=3e-3
+        Step size of the optimiser.
+    batch_size : int, default=None
+        Rows per gradient step and block; ``None`` uses full batches.
+    pretrain_epochs : int, default=200
+        Maximum epochs of intra-domain pretraining, per domain.
+    finetune_epochs : int, default=200
+        Maximum epochs (BCD iterations with full batches) of fine-tuning.
+    tol : float, default=1e-4
+        Relative improvement of a stage's epoch loss that counts as progress.
+    n_iter_no_change : int, default=20
+        A stage stops after this many epochs without progress; ``None`` runs
+        every epoch.
+    device : str or torch.device, default="auto"
+        ``"auto"`` (a GPU when torch sees one), ``"cpu"``, ``"cuda"`` or
+        ``"cuda:N"``. Fitted modules are moved back to the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initial weights and batch order through a private generator;
+        torch's global RNG is left untouched.
+    verbose : int, default=0
+        Print per-epoch losses to stderr when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels: those of the labelled source rows when there are any,
+        else those of ``y``.
+    n_features_in_ : int
+        Number of target features.
+    n_source_features_in_ : int or None
+        Number of source features (``None`` for a target-only model).
+    variant_ : str
+        The model fitted: ``"DATN"``, ``"DATN_sup"``, ``"DATN_unsup"``,
+        ``"SSDAE"`` or ``"DNN"``.
+    G_ : ndarray of shape (d, d)
+        The target-to-source map; the identity when the model has none.
+    history_ : list of dict
+        One record per epoch: ``stage``, ``epoch``, ``loss`` and every loss term.
+    n_iter_ : int
+        Epochs run, both stages and both domains together.
+    device_ : str
+        The device the model was trained on.
+    target_net_, source_net_ : torch.nn.Module
+        The fitted pathways (float64, on the CPU); ``source_net_`` is ``None``
+        for a target-only model.
+    target_scaler_, source_scaler_ : transformer
+        The fitted per-domain input scalers.
+
+    See Also
+    --------
+    skdatn.Domain : Holder for source rows and labels, never sliced by CV.
+    skdatn.Pairs : Holder for the paired rows.
+
+    References
+    ----------
+    J. Wang, P. Cui, W. Zhu. Deep Asymmetric Transfer Network for Unbalanced
+    Domain Adaptation. AAAI 2018.
+
+    Examples
+    --------
+    >>> from skdatn import DATNClassifier, Domain, Pairs
+    >>> from skdatn.datasets import load_mfeat, make_transfer_task
+    >>> views, y = load_mfeat(return_X_y=True)
+    >>> task = make_transfer_task(views["fac"], views["fou"], y, random_state=0)
+    >>> clf = DATNClassifier(random_state=0, pretrain_epochs=50, finetune_epochs=50)
+    >>> clf.fit(task.X, task.y, **task.fit_params).variant_
+    'DATN'
+    >>> clf.score(task.X_test, task.y_test) > 0.5
+    True
+    >>> clf.transform(task.X_test).shape
+    (500, 64)
+    """
+
+    # The transfer inputs are requested by default, so that GridSearchCV and
+    # friends route them to fit when metadata routing is enabled.
+    __metadata_request__fit = {
+        "X_source": True,
+        "y_source": True,
+        "pairs": True,
+        "X_unlabeled": True,
+    }
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "source_hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "asymmetric": ["boolean"],
+        "intra_weight": [Interval(Real, 0, None, closed="left")],
+        "recon_weight": [Interval(Real, 0, None, closed="left")],
+        "mmd_target": [StrOptions({"encoded", "mapped"})],
+        "lambda_reg": [Interval(Real, 0, None, closed="left")],
+        "lambda_pair": [Interval(Real, 0, None, closed="neither")],
+        "input_scaling": [StrOptions({"standard", "l2", "maxabs", "none"}), None],
+        "solver": [StrOptions({"adam", "rmsprop", "sgd"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "finetune_epochs": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(128, 64),
+        source_hidden_layer_sizes=None,
+        *,
+        alpha=2.0,
+        beta=1.0,
+        asymmetric=True,
+        intra_weight=1.0,
+        recon_weight=0.1,
+        mmd_target="encoded",
+        lambda_reg=1e-4,
+        lambda_pair=0.1,
+        input_scaling="standard",
+        solver="adam",
+        learning_rate=3e-3,
+        batch_size=None,
+        pretrain_epochs=200,
+        finetune_epochs=200,
+        tol=1e-4,
+        n_iter_no_change=20,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.source_hidden_layer_sizes = source_hidden_layer_sizes
+        self.alpha = alpha
+        self.beta = beta
+        self.asymmetric = asymmetric
+        self.intra_weight = intra_weight
+        self.recon_weight = recon_weight
+        self.mmd_target = mmd_target
+        self.lambda_reg = lambda_reg
+        self.lambda_pair = lambda_pair
+        self.input_scaling = input_scaling
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.pretrain_epochs = pretrain_epochs
+        self.finetune_epochs = finetune_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
+        """Train DATN on labelled target rows plus the optional transfer data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Labelled target rows.
+        y : array-like of shape (n_samples,)
+            Their labels (any type: ints, strings, ...).
+        X_source : array-like of shape (n_source, n_source_features) or Domain, default=None
+            Source rows; ``Domain(X_source, y_source)`` keeps them whole under
+            cross-validation.
+        y_source : array-like of shape (n_source,), default=None
+            Source labels, ``-1`` (or ``None`` in an object array) for
+            unlabelled rows. Every class of ``y`` must appear in it.
+        pairs : Pairs or tuple (X_pairs_source, X_pairs_target), default=None
+            Rows seen in both domains, row i of one side being row i of the
+            other. Required for the asymmetric transfer when source data is given.
+        X_unlabeled : array-like of shape (n_unlabeled, n_features) or Domain, default=None
+            Unlabelled target rows.
+
+        Returns
+        -------
+        self : DATNClassifier
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self, X, y, accept_sparse=_SPARSE, dtype=(np.float64, np.float32)
+        )
+        check_classification_targets(y)
+        inputs = read_transfer_inputs(
+            X.shape[0],
+            X.shape[1],
+            X_source=X_source,
+            y_source=y_source,
+            pairs=pairs,
+            X_unlabeled=X_unlabeled,
+        )
+        target_hidden, source_hidden = self._layer_sizes()
+        classes, y_codes, ys_codes = _encode_labels(y, inputs)
+        has_source = inputs.X_source is not None or inputs.pairs_source is not None
+        self.variant_ = self._variant(has_source)
+        if has_source and self.asymmetric and inputs.pairs_source is None:
+            raise ValueError(
+                "pairs is required for the asymmetric transfer (DATN, DATN_sup) when "
+                "source data is given: pass pairs=Pairs(X_pairs_source, "
+                "X_pairs_target), or set asymmetric=False for DATN_unsup."
+            )
+        self.device_ = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+
+        use_unlabeled = self.beta > 0
+        target_rows, target_parts = _stack_rows(
+            [X, inputs.X_unlabeled if use_unlabeled else None, inputs.pairs_target]
+        )
+        self.target_scaler_ = make_scaler(self.input_scaling).fit(target_rows)
+        T = _domain_tensors(
+            self.target_scaler_.transform(target_rows),
+            target_parts,
+            np.arange(X.shape[0]),
+            y_codes,
+            self.device_,
+        )
+        self.classes_ = classes
+        self.n_source_features_in_ = inputs.n_source_features
+        cfg = self._training_config(generator)
+        history: list[dict] = []
+        self.history_ = history
+        target_net = Pathway(X.shape[1], target_hidden, len(classes), generator)
+        target_net.to(self.device_)
+        source_net = None
+        G = None
+        n_epochs = 0
+        if has_source:
+            source_net, S, labeled_source = self._source_domain(
+                inputs, ys_codes, use_unlabeled, source_hidden, len(classes), generator
+            )
+            n_epochs += pretrain(source_net, S, cfg, history, "pretrain_source")
+        n_epochs += pretrain(target_net, T, cfg, history, "pretrain_target")
+        if has_source:
+            G, n_ft = finetune(source_net, target_net, S, T, cfg, history)
+            n_epochs += n_ft
+
+        d = target_hidden[-1]
+        self.G_ = np.eye(d) if G is None else G.detach().cpu().double().numpy()
+        self.target_net_ = target_net.cpu().double().eval()
+        self.source_net_ = None if source_net is None else source_net.cpu().double().eval()
+        self.n_iter_ = max(n_epochs, 1)
+        self._n_features_out = d
+        return self
+
+    def _layer_sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        target = _as_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
+        if self.source_hidden_layer_sizes is None:
+            return target, target
+        source = _as_sizes(self.source_hidden_layer_sizes, "source_hidden_layer_sizes")
+        if source[-1] != target[-1]:
+            raise ValueError(
+                "The top widths of the two pathways must be equal (G is d x d): "
+                f"hidden_layer_sizes ends with {target[-1]}, "
+                f"source_hidden_layer_sizes ends with {source[-1]}."
+            )
+        return target, source
+
+    def _variant(self, has_source: bool) -> str:
+        if not has_source:
+            return "DNN" if self.recon_weight == 0 else "SSDAE"
+        if not self.asymmetric:
+            return "DATN_unsup"
+        return "DATN" if self.beta > 0 else "DATN_sup"
+
+    def _training_config(self, generator: torch.Generator) -> TrainingConfig:
+        return TrainingConfig(
+            pretrain_epochs=self.pretrain_epochs,
+            finetune_epochs=self.finetune_epochs,
+            solver=self.solver,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            alpha=self.alpha,
+            beta=self.beta,
+            intra_weight=self.intra_weight,
+            recon_weight=self.recon_weight,
+            lambda_reg=self.lambda_reg,
+            lambda_pair=self.lambda_pair,
+            mmd_target=self.mmd_target,
+            asymmetric=self.asymmetric,
+            verbose=self.verbose,
+            generator=generator,
+        )
+
+    def _source_domain(self, inputs: TransferInputs, ys_codes, use_unlabeled, hidden, n_classes, generator):
+        Xs = inputs.X_source
+        labeled = inputs.source_labeled
+        blocks = [None, None, inputs.pairs_source]
+        codes = np.empty(0, dtype=np.int64)
+        if Xs is not None:
+            blocks[0] = Xs[labeled]
+            codes = ys_codes
+            if use_unlabeled and (~labeled).any():
+                blocks[1] = Xs[~labeled]
+        source_rows, parts = _stack_rows(blocks)
+        if source_rows.shape[0] == 0:
+            raise ValueError(
+                "The source domain has no rows to learn from: X_source holds only "
+                "unlabelled rows, which beta=0 (DATN_sup) ignores, and no pairs were given."
+            )
+        self.source_scaler_ = make_scaler(self.input_scaling).fit(source_rows)
+        S = _domain_tensors(
+            self.source_scaler_.transform(source_rows),
+            parts,
+            np.arange(codes.shape[0]),
+            codes,
+            self.device_,
+        )
+        net = Pathway(source_rows.shape[1], hidden, n_classes, generator).to(self.device_)
+        return net, S, labeled
+
+    # ------------------------------------------------------------ inference
+    def _encode_target(self, X) -> torch.Tensor:
+        """f_T of validated, scaled target rows (float64, CPU)."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, accept_sparse=_SPARSE, dtype=np.float64
+        )
+        X = self.target_scaler_.transform(to_dense(X))
+        out = []
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], _PREDICT_CHUNK):
+                chunk = torch.from_numpy(np.ascontiguousarray(X[start : start + _PREDICT_CHUNK], dtype=np.float64))
+                out.append(self.target_net_.encode(chunk))
+        return torch.cat(out) if out else torch.empty((0, self._n_features_out), dtype=torch.float64)
+
+    def _logits(self, X) -> np.ndarray:
+        z = self._encode_target(X)
+        with torch.inference_mode():
+            if self.variant_ in ("DATN", "DATN_sup"):
+                logits = self.source_net_.logits(z @ torch.from_numpy(self.G_))
+            else:
+                logits = self.target_net_.logits(z)
+        return logits.numpy()
+
+    def decision_function(self, X) -> np.ndarray:
+        """Class scores ``f_T(x) G ϑ_S`` (``f_T(x) ϑ_T`` for DATN_unsup and target-only).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the score of ``classes_[1]`` minus that of ``classes_[0]``.
+        """
+        logits = self._logits(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, the softmax of the class scores.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return torch.softmax(torch.from_numpy(self._logits(X)), dim=1).numpy()
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return torch.log_softmax(torch.from_numpy(self._logits(X)), dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class labels of target rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def transform(self, X) -> np.ndarray:
+        """Map target rows into the source representation space, ``f_T(X) G``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, d)
+        """
+        z = self._encode_target(X)
+        return (z @ torch.from_numpy(self.G_)).numpy()
+
+    def transform_source(self, X) -> np.ndarray:
+        """Source rows in the source representation space, ``f_S(X)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_source_features)
+            Source rows.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, d)
+        """
+        check_is_fitted(self)
+        if self.source_net_ is None:
+            raise ValueError(
+                "transform_source needs a model fitted with source data; this one "
+                f"is a target-only {self.variant_}."
+            )
+        from ._holders import _check_rows
+
+        Xs = to_dense(_check_rows(X, "X"))
+        if Xs.shape[1] != self.n_source_features_in_:
+            raise ValueError(
+                f"X has {Xs.shape[1]} features, but transform_source expects "
+                f"{self.n_source_features_in_} source features."
+            )
+        Xs = np.asarray(self.source_scaler_.transform(Xs), dtype=np.float64)
+        with torch.inference_mode():
+            return self.source_net_.encode(torch.from_numpy(Xs)).numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+
+def _as_sizes(sizes, name: str) -> tuple[int, ...]:
+    sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+    if len(sizes) == 0 or not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+        raise ValueError(f"{name} must be a non-empty sequence of positive ints, got {sizes!r}.")
+    return tuple(int(s) for s in sizes)
+
+
+def _encode_labels(y: np.ndarray, inputs: TransferInputs):
+    """classes_, the codes of y and the codes of the labelled source rows."""
+    y_source = None
+    if inputs.y_source is not None and inputs.source_labeled.any():
+        y_source = inputs.y_source[inputs.source_labeled]
+        try:
+            check_classification_targets(y_source)
+        except ValueError as exc:
+            raise ValueError(f"Invalid y_source: {exc}") from exc
+        try:
+            classes = np.unique(y_source)
+        except TypeError as exc:
+            raise ValueError(f"y_source mixes label types that cannot be sorted: {exc}") from exc
+        index = {c: i for i, c in enumerate(classes.tolist())}
+        missing = [c for c in np.unique(y).tolist() if c not in index]
+        if missing:
+            raise ValueError(
+                f"Every class of y must appear among the labelled source rows; "
+                f"{missing!r} do not (y_source has classes {classes.tolist()!r}; "
+                f"-1 marks unlabelled source rows)."
+            )
+    else:
+        classes = np.unique(y)
+        index = {c: i for i, c in enumerate(classes.tolist())}
+    if len(classes) < 2:
+        raise ValueError(
+            f"DATNClassifier needs at least 2 classes; got 1 class ({classes[0]!r})."
+        )
+    y_codes = np.fromiter((index[c] for c in y.tolist()), dtype=np.int64, count=len(y))
+    ys_codes = (
+        np.empty(0, dtype=np.int64)
+        if y_source is None
+        else np.fromiter((index[c] for c in y_source.tolist()), dtype=np.int64, count=len(y_source))
+    )
+    return classes, y_codes, ys_codes
+
+
+def _stack_rows(blocks):
+    """Stack the given blocks of rows (``None`` skipped); return the rows and
+    the (start, stop) of each block."""
+    parts, start, dense = [], 0, []
+    for block in blocks:
+        if block is None:
+            parts.append((start, start))
+            continue
+        block = to_dense(block)
+        dense.append(block)
+        parts.append((start, start + block.shape[0]))
+        start += block.shape[0]
+    width = next((b.shape[1] for b in dense), 0)
+    rows = np.vstack(dense) if dense else np.empty((0, width))
+    return rows, parts
+
+
+def _domain_tensors(rows, parts, labeled_idx, codes, device) -> DomainTensors:
+    """DomainTensors from stacked rows; the last block of ``parts`` holds the pairs."""
+    pair_start, pair_stop = parts[-1]
+    pairs = None
+    if pair_stop > pair_start:
+        pairs = torch.arange(pair_start, pair_stop, device=device)
+    return DomainTensors(
+        X=torch.as_tensor(np.asarray(rows, dtype=np.float32), device=device),
+        labeled=torch.as_tensor(labeled_idx, dtype=torch.long, device=device),
+        y=torch.as_tensor(codes, dtype=torch.long, device=device),
+        pairs=pairs,
+    )

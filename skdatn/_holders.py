@@ -1,0 +1,303 @@
+"""Holders for the transfer inputs of ``fit`` and their validation.
+
+scikit-learn's model selection slices every fit parameter that has as many rows
+as ``X`` (it takes it for per-sample metadata). The source domain, the pairs and
+the unlabelled target rows are not per-sample metadata of ``X``: slicing them
+would silently drop most of the transfer data. :class:`Domain` and
+:class:`Pairs` are deliberately opaque (no ``__len__``, ``shape`` or
+``__array__``) so that scikit-learn passes them through untouched.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+__all__ = ["Domain", "Pairs", "SlicingRiskWarning"]
+
+
+class SlicingRiskWarning(UserWarning):
+    """A raw array given to ``fit`` has as many rows as ``X``.
+
+    scikit-learn's cross-validation tools slice such fit parameters together
+    with ``X``. Wrap the array in :class:`skdatn.Domain` or
+    :class:`skdatn.Pairs` to make sure it reaches ``fit`` whole.
+    """
+
+
+class Domain:
+    """Rows of one domain, optionally labelled, kept whole by model selection.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The rows of the domain.
+    y : array-like of shape (n_samples,), default=None
+        Labels; ``-1`` (or ``None`` in an object array) marks an unlabelled
+        row. ``None`` means that every row is unlabelled.
+
+    Notes
+    -----
+    The holder stores references to the arrays it is given; nothing is copied
+    or validated until ``fit`` reads it, and ``fit`` never modifies it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdatn import Domain
+    >>> source = Domain(np.zeros((5, 3)), y=[0, 1, -1, 1, 0])
+    >>> source
+    Domain(X=<5 rows>, y=<5 labels>)
+    """
+
+    __slots__ = ("X", "y")
+
+    def __init__(self, X, y=None):
+        self.X = X
+        self.y = y
+
+    def __repr__(self) -> str:
+        y = "None" if self.y is None else f"<{_count(self.y)} labels>"
+        return f"Domain(X=<{_count(self.X)} rows>, y={y})"
+
+
+class Pairs:
+    """Paired rows seen in both domains: row i of ``source`` is row i of ``target``.
+
+    Parameters
+    ----------
+    source : array-like of shape (n_pairs, n_source_features)
+        The pairs as seen in the source domain.
+    target : array-like of shape (n_pairs, n_target_features)
+        The same items as seen in the target domain, in the same order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdatn import Pairs
+    >>> Pairs(np.zeros((4, 3)), np.ones((4, 2)))
+    Pairs(source=<4 rows>, target=<4 rows>)
+    """
+
+    __slots__ = ("source", "target")
+
+    def __init__(self, source, target):
+        self.source = source
+        self.target = target
+
+    def __repr__(self) -> str:
+        return f"Pairs(source=<{_count(self.source)} rows>, target=<{_count(self.target)} rows>)"
+
+
+def _count(a) -> str:
+    shape = getattr(a, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return str(shape[0])
+    try:
+        return str(len(a))
+    except TypeError:
+        return "?"
+
+
+@dataclass
+class TransferInputs:
+    """The validated transfer inputs of one ``fit`` call (copies, never views)."""
+
+    X_source: np.ndarray | None  # (n_source, d_S), float
+    y_source: np.ndarray | None  # (n_source,), object/label array, or None
+    source_labeled: np.ndarray | None  # (n_source,) bool mask of labelled rows
+    pairs_source: np.ndarray | None  # (n_pairs, d_S)
+    pairs_target: np.ndarray | None  # (n_pairs, d_T)
+    X_unlabeled: np.ndarray | None  # (n_unlabeled, d_T)
+
+    @property
+    def n_source_features(self) -> int | None:
+        for a in (self.X_source, self.pairs_source):
+            if a is not None:
+                return a.shape[1]
+        return None
+
+
+def _check_rows(X, name: str) -> np.ndarray:
+    """Validate a 2-D numeric array given as a transfer input; always a copy."""
+    if isinstance(X, (Domain, Pairs)):
+        raise TypeError(
+            f"{name} must be an array-like of shape (n_samples, n_features), "
+            f"got a {type(X).__name__} holder inside another holder."
+        )
+    try:
+        return check_array(
+            X,
+            accept_sparse=("csr", "csc", "coo"),
+            dtype=(np.float64, np.float32),
+            copy=True,
+            input_name=name,
+            estimator=None,
+        )
+    except ValueError as exc:
+        raise ValueError(f"Invalid {name}: {exc}") from exc
+
+
+def unlabeled_mask(y: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows of ``y`` marked unlabelled (``-1`` or ``None``)."""
+    if y.dtype.kind in "iuf":
+        return y == -1
+    if y.dtype.kind == "O":
+        return np.array(
+            [
+                v is None
+                or (
+                    isinstance(v, numbers.Number)
+                    and not isinstance(v, bool)
+                    and v == -1
+                )
+                for v in y
+            ],
+            dtype=bool,
+        )
+    return np.zeros(y.shape[0], dtype=bool)
+
+
+def _read_source(X_source, y_source):
+    if isinstance(X_source, Pairs):
+        raise TypeError(
+            "X_source must be an array-like or a skdatn.Domain, got a skdatn.Pairs; "
+            "pass pairs with the `pairs` argument."
+        )
+    if isinstance(X_source, Domain):
+        if y_source is not None:
+            raise ValueError(
+                "y_source must be None when X_source is a skdatn.Domain; "
+                "give the source labels as Domain(X, y) instead."
+            )
+        X_source, y_source = X_source.X, X_source.y
+    if X_source is None:
+        if y_source is not None:
+            raise ValueError("y_source was given without X_source.")
+        return None, None, None
+    X_source = _check_rows(X_source, "X_source")
+    if y_source is None:
+        return X_source, None, np.zeros(X_source.shape[0], dtype=bool)
+    y_source = np.array(y_source, copy=True)
+    if y_source.ndim != 1:
+        raise ValueError(
+            f"y_source must be 1-D (one label per source row, -1 for unlabelled), "
+            f"got shape {y_source.shape}."
+        )
+    if y_source.shape[0] != X_source.shape[0]:
+        raise ValueError(
+            f"y_source has {y_source.shape[0]} labels but X_source has "
+            f"{X_source.shape[0]} rows; they must match (-1 marks unlabelled rows)."
+        )
+    labeled = ~unlabeled_mask(y_source)
+    return X_source, y_source, labeled
+
+
+def _read_pairs(pairs):
+    if pairs is None:
+        return None, None
+    if isinstance(pairs, Pairs):
+        source, target = pairs.source, pairs.target
+    elif isinstance(pairs, Domain):
+        raise TypeError(
+            "pairs must be a skdatn.Pairs or a tuple (X_pairs_source, X_pairs_target), "
+            "got a skdatn.Domain."
+        )
+    elif isinstance(pairs, (tuple, list)) and len(pairs) == 2:
+        source, target = pairs
+    else:
+        raise TypeError(
+            "pairs must be a skdatn.Pairs or a tuple (X_pairs_source, X_pairs_target), "
+            f"got {type(pairs).__name__}."
+        )
+    source = _check_rows(source, "pairs (source side)")
+    target = _check_rows(target, "pairs (target side)")
+    if source.shape[0] != target.shape[0]:
+        raise ValueError(
+            f"The two sides of pairs must have the same number of rows (row i of one "
+            f"is row i of the other); got {source.shape[0]} source rows and "
+            f"{target.shape[0]} target rows."
+        )
+    return source, target
+
+
+def _read_unlabeled(X_unlabeled):
+    if X_unlabeled is None:
+        return None
+    if isinstance(X_unlabeled, Pairs):
+        raise TypeError(
+            "X_unlabeled must be an array-like or a skdatn.Domain, got a skdatn.Pairs."
+        )
+    if isinstance(X_unlabeled, Domain):
+        if X_unlabeled.y is not None:
+            raise ValueError(
+                "X_unlabeled holds unlabelled target rows: give it as Domain(X) "
+                "without y (labelled target rows go in X, y)."
+            )
+        X_unlabeled = X_unlabeled.X
+    return _check_rows(X_unlabeled, "X_unlabeled")
+
+
+def _warn_slicing_risk(n_rows: int, raw: dict) -> None:
+    for name, value in raw.items():
+        if value is None or isinstance(value, (Domain, Pairs)):
+            continue
+        sides = value if name == "pairs" and isinstance(value, (tuple, list)) else [value]
+        if any(_count(side) == str(n_rows) for side in sides):
+            holder = "skdatn.Pairs" if name == "pairs" else "skdatn.Domain"
+            warnings.warn(
+                f"{name} has exactly as many rows as X ({n_rows}). scikit-learn's "
+                f"model selection (cross_val_score, GridSearchCV, ...) slices such "
+                f"fit parameters together with X, which silently drops transfer "
+                f"data. Wrap it in {holder} to keep it whole.",
+                SlicingRiskWarning,
+                stacklevel=4,
+            )
+
+
+def read_transfer_inputs(
+    n_rows: int,
+    n_features: int,
+    *,
+    X_source=None,
+    y_source=None,
+    pairs=None,
+    X_unlabeled=None,
+) -> TransferInputs:
+    """Read, validate and copy the transfer inputs of ``fit``.
+
+    ``n_rows`` and ``n_features`` describe the labelled target rows ``X``.
+    """
+    _warn_slicing_risk(
+        n_rows,
+        {
+            "X_source": X_source,
+            "y_source": y_source,
+            "pairs": pairs,
+            "X_unlabeled": X_unlabeled,
+        },
+    )
+    Xs, ys, labeled = _read_source(X_source, y_source)
+    ps, pt = _read_pairs(pairs)
+    Xu = _read_unlabeled(X_unlabeled)
+
+    if Xs is not None and ps is not None and Xs.shape[1] != ps.shape[1]:
+        raise ValueError(
+            f"pairs (source side) has {ps.shape[1]} features but X_source has "
+            f"{Xs.shape[1]}; both are source-domain rows."
+        )
+    if pt is not None and pt.shape[1] != n_features:
+        raise ValueError(
+            f"pairs (target side) has {pt.shape[1]} features but X has "
+            f"{n_features}; both are target-domain rows."
+        )
+    if Xu is not None and Xu.shape[1] != n_features:
+        raise ValueError(
+            f"X_unlabeled has {Xu.shape[1]} features but X has {n_features}; "
+            f"both are target-domain rows."
+        )
+    return TransferInputs(Xs, ys, labeled, ps, pt, Xu)
