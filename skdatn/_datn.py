@@ -177,7 +177,10 @@ class DATNClassifier(
     }
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "source_hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -303,7 +306,9 @@ class DATNClassifier(
             )
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        generator = torch.Generator().manual_seed(
+            int(rng.randint(np.iinfo(np.int32).max))
+        )
 
         use_unlabeled = self.beta > 0
         target_rows, target_parts = _stack_rows(
@@ -340,7 +345,9 @@ class DATNClassifier(
         d = target_hidden[-1]
         self.G_ = np.eye(d) if G is None else G.detach().cpu().double().numpy()
         self.target_net_ = target_net.cpu().double().eval()
-        self.source_net_ = None if source_net is None else source_net.cpu().double().eval()
+        self.source_net_ = (
+            None if source_net is None else source_net.cpu().double().eval()
+        )
         self.n_iter_ = max(n_epochs, 1)
         self._n_features_out = d
         return self
@@ -386,7 +393,15 @@ class DATNClassifier(
             generator=generator,
         )
 
-    def _source_domain(self, inputs: TransferInputs, ys_codes, use_unlabeled, hidden, n_classes, generator):
+    def _source_domain(
+        self,
+        inputs: TransferInputs,
+        ys_codes,
+        use_unlabeled,
+        hidden,
+        n_classes,
+        generator,
+    ):
         Xs = inputs.X_source
         labeled = inputs.source_labeled
         blocks = [None, None, inputs.pairs_source]
@@ -410,23 +425,31 @@ class DATNClassifier(
             codes,
             self.device_,
         )
-        net = Pathway(source_rows.shape[1], hidden, n_classes, generator).to(self.device_)
+        net = Pathway(source_rows.shape[1], hidden, n_classes, generator).to(
+            self.device_
+        )
         return net, S, labeled
 
     # ------------------------------------------------------------ inference
     def _encode_target(self, X) -> torch.Tensor:
         """f_T of validated, scaled target rows (float64, CPU)."""
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, accept_sparse=_SPARSE, dtype=np.float64
-        )
+        X = validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype=np.float64)
         X = self.target_scaler_.transform(to_dense(X))
         out = []
         with torch.inference_mode():
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
-                chunk = torch.from_numpy(np.ascontiguousarray(X[start : start + _PREDICT_CHUNK], dtype=np.float64))
+                chunk = torch.from_numpy(
+                    np.ascontiguousarray(
+                        X[start : start + _PREDICT_CHUNK], dtype=np.float64
+                    )
+                )
                 out.append(self.target_net_.encode(chunk))
-        return torch.cat(out) if out else torch.empty((0, self._n_features_out), dtype=torch.float64)
+        return (
+            torch.cat(out)
+            if out
+            else torch.empty((0, self._n_features_out), dtype=torch.float64)
+        )
 
     def _logits(self, X) -> np.ndarray:
         z = self._encode_target(X)
@@ -554,7 +577,9 @@ class DATNClassifier(
 def _as_sizes(sizes, name: str) -> tuple[int, ...]:
     sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
     if len(sizes) == 0 or not all(isinstance(s, Integral) and s >= 1 for s in sizes):
-        raise ValueError(f"{name} must be a non-empty sequence of positive ints, got {sizes!r}.")
+        raise ValueError(
+            f"{name} must be a non-empty sequence of positive ints, got {sizes!r}."
+        )
     return tuple(int(s) for s in sizes)
 
 
@@ -570,7 +595,9 @@ def _encode_labels(y: np.ndarray, inputs: TransferInputs):
         try:
             classes = np.unique(y_source)
         except TypeError as exc:
-            raise ValueError(f"y_source mixes label types that cannot be sorted: {exc}") from exc
+            raise ValueError(
+                f"y_source mixes label types that cannot be sorted: {exc}"
+            ) from exc
         index = {c: i for i, c in enumerate(classes.tolist())}
         missing = [c for c in np.unique(y).tolist() if c not in index]
         if missing:
@@ -590,7 +617,9 @@ def _encode_labels(y: np.ndarray, inputs: TransferInputs):
     ys_codes = (
         np.empty(0, dtype=np.int64)
         if y_source is None
-        else np.fromiter((index[c] for c in y_source.tolist()), dtype=np.int64, count=len(y_source))
+        else np.fromiter(
+            (index[c] for c in y_source.tolist()), dtype=np.int64, count=len(y_source)
+        )
     )
     return classes, y_codes, ys_codes
 

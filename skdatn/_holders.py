@@ -246,7 +246,9 @@ def _warn_slicing_risk(n_rows: int, raw: dict) -> None:
     for name, value in raw.items():
         if value is None or isinstance(value, (Domain, Pairs)):
             continue
-        sides = value if name == "pairs" and isinstance(value, (tuple, list)) else [value]
+        sides = (
+            value if name == "pairs" and isinstance(value, (tuple, list)) else [value]
+        )
         if any(_count(side) == str(n_rows) for side in sides):
             holder = "skdatn.Pairs" if name == "pairs" else "skdatn.Domain"
             warnings.warn(
@@ -255,7 +257,7 @@ def _warn_slicing_risk(n_rows: int, raw: dict) -> None:
                 f"fit parameters together with X, which silently drops transfer "
                 f"data. Wrap it in {holder} to keep it whole.",
                 SlicingRiskWarning,
-                stacklevel=4,
+                stacklevel=5,  # the caller of fit (past _fit_context)
             )
 
 

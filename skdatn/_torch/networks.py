@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils import skip_init
 
 
 class Pathway(nn.Module):
@@ -33,15 +34,17 @@ class Pathway(nn.Module):
     ) -> None:
         super().__init__()
         sizes = [n_features, *hidden_layer_sizes]
+        # skip_init: torch's default initialisation would draw from the global RNG.
         self.encoder = nn.ModuleList(
-            nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+            skip_init(nn.Linear, a, b)
+            for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         # Untied decoder (Table 1 lists separate decoder weights Ŵ, b̂), mirrored.
         self.decoder = nn.ModuleList(
-            nn.Linear(b, a)
+            skip_init(nn.Linear, b, a)
             for a, b in reversed(list(zip(sizes[:-1], sizes[1:], strict=True)))
         )
-        self.classifier = nn.Linear(sizes[-1], n_classes, bias=False)
+        self.classifier = skip_init(nn.Linear, sizes[-1], n_classes, bias=False)
         self._init_weights(generator)
 
     @property

@@ -157,8 +157,12 @@ def _run_stage(
         record.update({k: v / n_steps for k, v in sums.items()})
         history.append(record)
         if cfg.verbose:
-            parts = " ".join(f"{k}={v:.4g}" for k, v in record.items() if k not in ("stage", "epoch"))
-            print(f"[skdatn] {stage} epoch {epoch}: {parts}", file=sys.stderr, flush=True)
+            parts = " ".join(
+                f"{k}={v:.4g}" for k, v in record.items() if k not in ("stage", "epoch")
+            )
+            print(
+                f"[skdatn] {stage} epoch {epoch}: {parts}", file=sys.stderr, flush=True
+            )
         if not math.isfinite(record["loss"]):
             raise TrainingDivergedError(
                 f"Training diverged: the loss became {record['loss']} in stage "
@@ -191,7 +195,9 @@ def _intra_terms(
     return terms
 
 
-def _intra_objective(terms: dict[str, torch.Tensor], cfg: TrainingConfig) -> torch.Tensor:
+def _intra_objective(
+    terms: dict[str, torch.Tensor], cfg: TrainingConfig
+) -> torch.Tensor:
     """J_intra without L_reg (Eq. 3): recon_weight * L_recon + L_soft."""
     return sum(
         cfg.recon_weight * value if key.startswith("recon") else value
@@ -199,14 +205,22 @@ def _intra_objective(terms: dict[str, torch.Tensor], cfg: TrainingConfig) -> tor
     )
 
 
-def pretrain(path: Pathway, dom: DomainTensors, cfg: TrainingConfig, history: list[dict], stage: str) -> int:
+def pretrain(
+    path: Pathway,
+    dom: DomainTensors,
+    cfg: TrainingConfig,
+    history: list[dict],
+    stage: str,
+) -> int:
     """Intra-domain representation learning (Eq. 3) for one domain."""
     n_steps = _steps_per_epoch(dom.n_rows, cfg.batch_size)
     device = dom.X.device
 
     def steps(epoch: int):
         rows = _batches(dom.n_rows, cfg.batch_size, n_steps, cfg.generator, device)
-        labs = _batches(dom.labeled.numel(), cfg.batch_size, n_steps, cfg.generator, device)
+        labs = _batches(
+            dom.labeled.numel(), cfg.batch_size, n_steps, cfg.generator, device
+        )
         for row_b, lab_b in zip(rows, labs, strict=True):
             x = _take(dom.X, row_b)
             terms = _intra_terms(path, dom, x, path.encode(x), lab_b, cfg, "")
@@ -244,7 +258,9 @@ def finetune(
     def refresh_G() -> None:
         with torch.no_grad():
             state["G"] = ridge_map(
-                source.encode(S.X[S.pairs]), target.encode(T.X[T.pairs]), cfg.lambda_pair
+                source.encode(S.X[S.pairs]),
+                target.encode(T.X[T.pairs]),
+                cfg.lambda_pair,
             )
 
     def steps(epoch: int):
@@ -255,7 +271,9 @@ def finetune(
         t_labs = _batches(T.labeled.numel(), cfg.batch_size, n_steps, g, device)
         n_pairs = 0 if S.pairs is None else S.pairs.numel()
         p_rows = _batches(n_pairs, cfg.batch_size, n_steps, g, device)
-        for s_b, t_b, sl_b, tl_b, p_b in zip(s_rows, t_rows, s_labs, t_labs, p_rows, strict=True):
+        for s_b, t_b, sl_b, tl_b, p_b in zip(
+            s_rows, t_rows, s_labs, t_labs, p_rows, strict=True
+        ):
             xs, xt = _take(S.X, s_b), _take(T.X, t_b)
             zs, zt = source.encode(xs), target.encode(xt)
             terms: dict[str, torch.Tensor] = {}
@@ -271,19 +289,29 @@ def finetune(
                 zt_c = target.encode(T.X[_sub(T.pairs, p_b)])
                 terms["pair"] = pair_loss(zs_c, zt_c, G, cfg.lambda_pair)
                 lab = _sub(T.labeled, tl_b)
-                terms["trans"] = trans_loss(target.encode(T.X[lab]), G, source.classifier, _sub(T.y, tl_b))
+                terms["trans"] = trans_loss(
+                    target.encode(T.X[lab]), G, source.classifier, _sub(T.y, tl_b)
+                )
                 loss = loss + terms["pair"] + cfg.alpha * terms["trans"]
             if cfg.beta > 0:
                 zt_m = zt @ state["G"] if asym and cfg.mmd_target == "mapped" else zt
                 terms["mmd"] = mmd_loss(zs, zt_m)
                 loss = loss + cfg.beta * terms["mmd"]
-            terms["reg"] = reg_loss(source.encoder_parameters() + target.encoder_parameters(), cfg.lambda_reg)
+            terms["reg"] = reg_loss(
+                source.encoder_parameters() + target.encoder_parameters(),
+                cfg.lambda_reg,
+            )
             terms["loss"] = loss + terms["reg"]
             yield terms
 
     params = list(source.parameters()) + list(target.parameters())
     n_epochs = _run_stage(
-        "finetune", params, cfg.finetune_epochs, steps, cfg, history,
+        "finetune",
+        params,
+        cfg.finetune_epochs,
+        steps,
+        cfg,
+        history,
         before_epoch=refresh_G if asym else None,
     )
     if not asym:

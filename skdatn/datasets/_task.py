@@ -10,7 +10,10 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 from .._holders import Domain, Pairs
 
-_SIZE = [Interval(Integral, 0, None, closed="left"), Interval(Real, 0, 1, closed="both")]
+_SIZE = [
+    Interval(Integral, 0, None, closed="left"),
+    Interval(Real, 0, 1, closed="both"),
+]
 
 
 @validate_params(
@@ -84,9 +87,14 @@ def make_transfer_task(
     """
     y = np.asarray(y)
     n = y.shape[0]
-    for name, view in (("X_source_view", X_source_view), ("X_target_view", X_target_view)):
+    for name, view in (
+        ("X_source_view", X_source_view),
+        ("X_target_view", X_target_view),
+    ):
         if view.shape[0] != n:
-            raise ValueError(f"{name} has {view.shape[0]} rows but y has {n}; the views must be paired with y.")
+            raise ValueError(
+                f"{name} has {view.shape[0]} rows but y has {n}; the views must be paired with y."
+            )
     rng = check_random_state(random_state)
 
     labeled = []
@@ -126,9 +134,15 @@ def make_transfer_task(
 
     src_idx = np.concatenate([indices["source_labeled"], indices["source_unlabeled"]])
     y_source = np.concatenate(
-        [y[indices["source_labeled"]], np.full(indices["source_unlabeled"].size, -1, dtype=y.dtype)]
+        [
+            y[indices["source_labeled"]],
+            np.full(indices["source_unlabeled"].size, -1, dtype=y.dtype),
+        ]
         if y.dtype.kind in "iuf"
-        else [y[indices["source_labeled"]].astype(object), np.full(indices["source_unlabeled"].size, None)]
+        else [
+            y[indices["source_labeled"]].astype(object),
+            np.full(indices["source_unlabeled"].size, None),
+        ]
     )
     X_source = Domain(X_source_view[src_idx], y_source)
     pairs = Pairs(rows(X_source_view, "pairs"), rows(X_target_view, "pairs"))

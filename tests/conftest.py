@@ -1,0 +1,63 @@
+"""Shared fixtures: fast estimator settings and small paired transfer tasks."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skdatn.datasets import load_mfeat, make_transfer_task
+
+#: Settings that keep a fit well under a second on 2 CPU cores.
+FAST = {
+    "hidden_layer_sizes": (16,),
+    "pretrain_epochs": 20,
+    "finetune_epochs": 20,
+    "learning_rate": 0.01,
+    "random_state": 0,
+}
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def make_views(n=300, n_classes=3, d_source=12, d_target=7, seed=0):
+    """Two heterogeneous views of the same items: a clean source, a noisy target."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(n_classes, size=n)
+    centers = rng.normal(scale=3.0, size=(n_classes, 4))
+    latent = centers[y] + rng.normal(size=(n, 4))
+    source = latent @ rng.normal(size=(4, d_source)) + 0.1 * rng.normal(
+        size=(n, d_source)
+    )
+    target = latent @ rng.normal(size=(4, d_target)) + 2.0 * rng.normal(
+        size=(n, d_target)
+    )
+    return source, target, y
+
+
+@pytest.fixture
+def task():
+    """A small synthetic heterogeneous task (12 source, 7 target features)."""
+    source, target, y = make_views()
+    return make_transfer_task(source, target, y, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def mfeat():
+    return load_mfeat(return_X_y=True)
+
+
+@pytest.fixture
+def mfeat_task(mfeat):
+    """A reduced real task: mfeat fac -> fou."""
+    views, y = mfeat
+    return make_transfer_task(
+        views["fac"],
+        views["fou"],
+        y,
+        n_pairs=200,
+        n_source_labeled=200,
+        n_source_unlabeled=100,
+        n_target_unlabeled=100,
+        n_test=300,
+        random_state=0,
+    )
