@@ -15,14 +15,14 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._device import resolve_device
-from ._holders import TransferInputs, read_transfer_inputs
+from ._holders import TransferInputs, _check_rows
 from ._preprocessing import make_scaler, to_dense
 from ._torch.networks import Pathway
 from ._torch.training import DomainTensors, TrainingConfig, finetune, pretrain
+from ._validation import validate_transfer_fit
 
 _SPARSE = ("csr", "csc", "coo")
 _PREDICT_CHUNK = 8192
@@ -282,21 +282,11 @@ class DATNClassifier(
         self : DATNClassifier
             The fitted estimator.
         """
-        X, y = validate_data(
-            self, X, y, accept_sparse=_SPARSE, dtype=(np.float64, np.float32)
-        )
-        check_classification_targets(y)
-        inputs = read_transfer_inputs(
-            X.shape[0],
-            X.shape[1],
-            X_source=X_source,
-            y_source=y_source,
-            pairs=pairs,
-            X_unlabeled=X_unlabeled,
+        X, y, inputs, classes, y_codes, ys_codes = validate_transfer_fit(
+            self, X, y, X_source, y_source, pairs, X_unlabeled, accept_sparse=_SPARSE
         )
         target_hidden, source_hidden = self._layer_sizes()
-        classes, y_codes, ys_codes = _encode_labels(y, inputs)
-        has_source = inputs.X_source is not None or inputs.pairs_source is not None
+        has_source = inputs.has_source
         self.variant_ = self._variant(has_source)
         if has_source and self.asymmetric and inputs.pairs_source is None:
             raise ValueError(
@@ -330,10 +320,11 @@ class DATNClassifier(
         target_net = Pathway(X.shape[1], target_hidden, len(classes), generator)
         target_net.to(self.device_)
         source_net = None
+        self.source_scaler_ = None
         G = None
         n_epochs = 0
         if has_source:
-            source_net, S, labeled_source = self._source_domain(
+            source_net, S = self._source_domain(
                 inputs, ys_codes, use_unlabeled, source_hidden, len(classes), generator
             )
             n_epochs += pretrain(source_net, S, cfg, history, "pretrain_source")
@@ -402,6 +393,8 @@ class DATNClassifier(
         n_classes,
         generator,
     ):
+        """The source pathway and its training rows: labelled rows first, then
+        unlabelled rows (unless DATN_sup), then the source side of the pairs."""
         Xs = inputs.X_source
         labeled = inputs.source_labeled
         blocks = [None, None, inputs.pairs_source]
@@ -428,7 +421,7 @@ class DATNClassifier(
         net = Pathway(source_rows.shape[1], hidden, n_classes, generator).to(
             self.device_
         )
-        return net, S, labeled
+        return net, S
 
     # ------------------------------------------------------------ inference
     def _encode_target(self, X) -> torch.Tensor:
@@ -555,8 +548,6 @@ class DATNClassifier(
                 "transform_source needs a model fitted with source data; this one "
                 f"is a target-only {self.variant_}."
             )
-        from ._holders import _check_rows
-
         Xs = to_dense(_check_rows(X, "X"))
         if Xs.shape[1] != self.n_source_features_in_:
             raise ValueError(
@@ -581,47 +572,6 @@ def _as_sizes(sizes, name: str) -> tuple[int, ...]:
             f"{name} must be a non-empty sequence of positive ints, got {sizes!r}."
         )
     return tuple(int(s) for s in sizes)
-
-
-def _encode_labels(y: np.ndarray, inputs: TransferInputs):
-    """classes_, the codes of y and the codes of the labelled source rows."""
-    y_source = None
-    if inputs.y_source is not None and inputs.source_labeled.any():
-        y_source = inputs.y_source[inputs.source_labeled]
-        try:
-            check_classification_targets(y_source)
-        except ValueError as exc:
-            raise ValueError(f"Invalid y_source: {exc}") from exc
-        try:
-            classes = np.unique(y_source)
-        except TypeError as exc:
-            raise ValueError(
-                f"y_source mixes label types that cannot be sorted: {exc}"
-            ) from exc
-        index = {c: i for i, c in enumerate(classes.tolist())}
-        missing = [c for c in np.unique(y).tolist() if c not in index]
-        if missing:
-            raise ValueError(
-                f"Every class of y must appear among the labelled source rows; "
-                f"{missing!r} do not (y_source has classes {classes.tolist()!r}; "
-                f"-1 marks unlabelled source rows)."
-            )
-    else:
-        classes = np.unique(y)
-        index = {c: i for i, c in enumerate(classes.tolist())}
-    if len(classes) < 2:
-        raise ValueError(
-            f"DATNClassifier needs at least 2 classes; got 1 class ({classes[0]!r})."
-        )
-    y_codes = np.fromiter((index[c] for c in y.tolist()), dtype=np.int64, count=len(y))
-    ys_codes = (
-        np.empty(0, dtype=np.int64)
-        if y_source is None
-        else np.fromiter(
-            (index[c] for c in y_source.tolist()), dtype=np.int64, count=len(y_source)
-        )
-    )
-    return classes, y_codes, ys_codes
 
 
 def _stack_rows(blocks):

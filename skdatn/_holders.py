@@ -115,6 +115,11 @@ class TransferInputs:
     X_unlabeled: np.ndarray | None  # (n_unlabeled, d_T)
 
     @property
+    def has_source(self) -> bool:
+        """Whether any source-domain rows were given (source rows or pairs)."""
+        return self.X_source is not None or self.pairs_source is not None
+
+    @property
     def n_source_features(self) -> int | None:
         for a in (self.X_source, self.pairs_source):
             if a is not None:

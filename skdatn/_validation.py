@@ -1,0 +1,85 @@
+"""Validation of ``fit``'s inputs, shared by DATNClassifier and the baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from ._holders import TransferInputs, read_transfer_inputs
+
+
+def validate_transfer_fit(
+    estimator,
+    X,
+    y,
+    X_source=None,
+    y_source=None,
+    pairs=None,
+    X_unlabeled=None,
+    *,
+    accept_sparse=("csr", "csc", "coo"),
+):
+    """Validate the labelled target rows and the transfer inputs of ``fit``.
+
+    Sets ``n_features_in_`` on ``estimator`` (through ``validate_data``) and
+    returns ``X, y, inputs, classes, y_codes, ys_codes``: the validated target
+    rows and labels, the :class:`~skdatn._holders.TransferInputs`, the classes
+    (those of the labelled source rows when there are any, else those of ``y``),
+    and the class codes of ``y`` and of the labelled source rows.
+    """
+    X, y = validate_data(
+        estimator, X, y, accept_sparse=accept_sparse, dtype=(np.float64, np.float32)
+    )
+    check_classification_targets(y)
+    inputs = read_transfer_inputs(
+        X.shape[0],
+        X.shape[1],
+        X_source=X_source,
+        y_source=y_source,
+        pairs=pairs,
+        X_unlabeled=X_unlabeled,
+    )
+    classes, y_codes, ys_codes = encode_labels(y, inputs)
+    return X, y, inputs, classes, y_codes, ys_codes
+
+
+def encode_labels(y: np.ndarray, inputs: TransferInputs):
+    """classes_, the codes of y and the codes of the labelled source rows."""
+    y_source = None
+    if inputs.y_source is not None and inputs.source_labeled.any():
+        y_source = inputs.y_source[inputs.source_labeled]
+        try:
+            check_classification_targets(y_source)
+        except ValueError as exc:
+            raise ValueError(f"Invalid y_source: {exc}") from exc
+        try:
+            classes = np.unique(y_source)
+        except TypeError as exc:
+            raise ValueError(
+                f"y_source mixes label types that cannot be sorted: {exc}"
+            ) from exc
+        index = {c: i for i, c in enumerate(classes.tolist())}
+        missing = [c for c in np.unique(y).tolist() if c not in index]
+        if missing:
+            raise ValueError(
+                f"Every class of y must appear among the labelled source rows; "
+                f"{missing!r} do not (y_source has classes {classes.tolist()!r}; "
+                f"-1 marks unlabelled source rows)."
+            )
+    else:
+        classes = np.unique(y)
+        index = {c: i for i, c in enumerate(classes.tolist())}
+    if len(classes) < 2:
+        raise ValueError(
+            f"This classifier needs at least 2 classes; got 1 class ({classes[0]!r})."
+        )
+    y_codes = np.fromiter((index[c] for c in y.tolist()), dtype=np.int64, count=len(y))
+    ys_codes = (
+        np.empty(0, dtype=np.int64)
+        if y_source is None
+        else np.fromiter(
+            (index[c] for c in y_source.tolist()), dtype=np.int64, count=len(y_source)
+        )
+    )
+    return classes, y_codes, ys_codes
