@@ -22,7 +22,7 @@ from ._holders import TransferInputs, _check_rows
 from ._preprocessing import make_scaler, to_dense
 from ._torch.networks import Pathway
 from ._torch.training import DomainTensors, TrainingConfig, finetune, pretrain
-from ._validation import validate_transfer_fit
+from ._validation import TRANSFER_FIT_REQUEST, validate_transfer_fit
 
 _SPARSE = ("csr", "csc", "coo")
 _PREDICT_CHUNK = 8192
@@ -167,14 +167,7 @@ class DATNClassifier(
     (500, 64)
     """
 
-    # The transfer inputs are requested by default, so that GridSearchCV and
-    # friends route them to fit when metadata routing is enabled.
-    __metadata_request__fit = {
-        "X_source": True,
-        "y_source": True,
-        "pairs": True,
-        "X_unlabeled": True,
-    }
+    __metadata_request__fit = TRANSFER_FIT_REQUEST
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [

@@ -8,6 +8,16 @@ from sklearn.utils.validation import validate_data
 
 from ._holders import TransferInputs, read_transfer_inputs
 
+#: Metadata-routing requests of every transfer estimator's ``fit``: the transfer
+#: inputs are requested by default, so GridSearchCV and friends route them to
+#: ``fit`` when metadata routing is enabled (and pass them anyway when it is not).
+TRANSFER_FIT_REQUEST = {
+    "X_source": True,
+    "y_source": True,
+    "pairs": True,
+    "X_unlabeled": True,
+}
+
 
 def validate_transfer_fit(
     estimator,
