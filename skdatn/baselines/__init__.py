@@ -5,10 +5,26 @@ runs every entry.
 """
 
 from ._base import TransferClassifier
+from ._cdls import CDLSClassifier
+from ._hhtl import HHTLClassifier
 from ._shallow_map import ShallowMapClassifier
+from ._tti import TTIClassifier
+from ._wsdtn import WSDTNClassifier
 
 BASELINES = {
     "ShallowMap": ShallowMapClassifier,
+    "CDLS": CDLSClassifier,
+    "TTI": TTIClassifier,
+    "HHTL": HHTLClassifier,
+    "WSDTN": WSDTNClassifier,
 }
 
-__all__ = ["BASELINES", "ShallowMapClassifier", "TransferClassifier"]
+__all__ = [
+    "BASELINES",
+    "CDLSClassifier",
+    "TTIClassifier",
+    "HHTLClassifier",
+    "ShallowMapClassifier",
+    "TransferClassifier",
+    "WSDTNClassifier",
+]
