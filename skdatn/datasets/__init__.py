@@ -1,6 +1,22 @@
 """Data sets and the transfer-task recipe of the paper's protocol."""
 
+from ._loaders import (
+    load_cub_image_text,
+    load_reuters_multilingual,
+    load_three_sources,
+    load_webis_cls10_books,
+    load_wikipedia_image_text,
+)
 from ._mfeat import MFEAT_VIEWS, load_mfeat
 from ._task import make_transfer_task
 
-__all__ = ["MFEAT_VIEWS", "load_mfeat", "make_transfer_task"]
+__all__ = [
+    "MFEAT_VIEWS",
+    "load_cub_image_text",
+    "load_mfeat",
+    "load_reuters_multilingual",
+    "load_three_sources",
+    "load_webis_cls10_books",
+    "load_wikipedia_image_text",
+    "make_transfer_task",
+]

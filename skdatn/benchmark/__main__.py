@@ -1,0 +1,190 @@
+"""Command line of the benchmark: ``python -m skdatn.benchmark`` / ``skdatn-benchmark``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._runner import (
+    ANALYSES,
+    DATASETS,
+    DEFAULT_DATASETS,
+    GRIDS,
+    available_methods,
+    default_tasks,
+    format_table,
+    parse_task,
+    run_analyses,
+    run_benchmark,
+    torch_threads,
+)
+
+
+def _split_list(values: Sequence[str] | None) -> list[str] | None:
+    """Accept both ``--x a b`` and ``--x a,b``."""
+    if values is None:
+        return None
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the benchmark command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m skdatn.benchmark",
+        description=(
+            "Benchmark DATN and the baselines on heterogeneous transfer tasks "
+            "(the paper's Table 4 protocol). With no arguments: the three mfeat "
+            "development tasks (embedded data), one seed, a few minutes on 2 cores."
+        ),
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        metavar="NAME",
+        help=f"data sets whose default tasks to run (default: mfeat); one of "
+        f"{sorted(DATASETS)}",
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        metavar="TASK",
+        help="tasks like mfeat:fac>fou (quote the '>' in a shell); overrides --datasets",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        metavar="NAME",
+        help=f"methods to run (default: all): {', '.join(available_methods())}",
+    )
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=[0],
+        metavar="SEED",
+        help="seeds of the splits and models (default: 0)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder of the external data sets (default: $SKDATN_DATA_DIR or "
+        "../shared/data); mfeat is embedded",
+    )
+    parser.add_argument(
+        "--grid",
+        choices=list(GRIDS),
+        default=None,
+        help="alpha/beta grid of DATN's 5-fold CV: small (default, alpha in "
+        "{0.5,2,5}, beta 1), paper ({0,0.5,1,2,5,10}^2, slow), quick, none "
+        "(alpha=2, beta=1)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="seconds-long smoke run: first default task, tiny networks, 5 epochs, "
+        "quick grid; baselines only when named in --methods",
+    )
+    parser.add_argument("--out", metavar="FILE", help="write the result rows as JSON")
+    parser.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="also run the analyses (Figures 3-6) on the first task and save "
+        "their figures in DIR (needs matplotlib: pip install skdatn[plots])",
+    )
+    parser.add_argument(
+        "--analyses",
+        nargs="+",
+        metavar="NAME",
+        help=f"analyses to run with --plots (default: all): {', '.join(ANALYSES)}",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="parallel jobs of DATN's grid search (default: 1)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads per process (default: 1, the fastest for these small "
+        "networks, and safe when other processes share the cores)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress lines on stderr"
+    )
+    return parser
+
+
+def _run(args, tasks, methods, analyses, grid, progress) -> list[dict]:
+    rows = run_benchmark(
+        tasks,
+        methods,
+        args.seeds,
+        data_dir=args.data_dir,
+        grid=grid,
+        quick=args.quick,
+        n_jobs=args.n_jobs,
+        progress=progress,
+    )
+    if args.plots:
+        rows += run_analyses(
+            tasks[0],
+            args.seeds,
+            analyses=analyses,
+            data_dir=args.data_dir,
+            quick=args.quick,
+            progress=progress,
+        )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark command; return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    progress = None if args.quiet else sys.stderr
+    try:
+        if args.tasks:
+            tasks = [parse_task(t) for t in _split_list(args.tasks)]
+        else:
+            names = _split_list(args.datasets) or list(DEFAULT_DATASETS)
+            tasks = default_tasks([n.lower() for n in names])
+            if args.quick:
+                tasks = tasks[:1]
+        methods = _split_list(args.methods)
+        analyses = _split_list(args.analyses) or list(ANALYSES)
+        grid = args.grid or ("quick" if args.quick else "small")
+        if args.plots:  # fail before the long run when matplotlib is missing
+            from ._plots import require_matplotlib
+
+            require_matplotlib()
+        start = time.perf_counter()
+        with torch_threads(args.threads):
+            rows = _run(args, tasks, methods, analyses, grid, progress)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    print(format_table(rows))
+    print(
+        f"DATN grid: {grid} {GRIDS[grid]}; wall time {time.perf_counter() - start:.0f}s"
+    )
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=1))
+        if progress:
+            print(f"wrote {len(rows)} rows to {args.out}", file=progress)
+    if args.plots:
+        from ._plots import plot_analyses
+
+        for path in plot_analyses(rows, args.plots):
+            if progress:
+                print(f"wrote {path}", file=progress)
+    failed = [r for r in rows if r.get("error")]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

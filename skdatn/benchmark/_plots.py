@@ -1,0 +1,163 @@
+"""Figures of the paper's analyses (Figures 3-6) from benchmark rows."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ._runner import summarize
+
+_XLABEL = {
+    "pairs": ("n_pairs", "number of pairs |D_C|"),
+    "source_unlabeled": ("n_source_unlabeled", "unlabelled source rows |D_S^uL|"),
+    "source_labels": ("source_labels", "labelled source rows |D_S^L|"),
+}
+_TITLE = {
+    "source_labels": "Fig. 3: source label budget",
+    "pairs": "Fig. 4: number of pairs",
+    "source_unlabeled": "Fig. 5: unlabelled source size",
+    "sensitivity": "Fig. 6: sensitivity to alpha and beta (DATN)",
+}
+_FILES = {
+    "source_labels": "fig3_source_labels.png",
+    "pairs": "fig4_pairs.png",
+    "source_unlabeled": "fig5_source_unlabeled.png",
+    "sensitivity": "fig6_sensitivity.png",
+}
+
+
+def require_matplotlib():
+    """Import matplotlib (Agg backend) or raise a clear ImportError."""
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise ImportError(
+            "The benchmark's plots need matplotlib, an optional dependency: "
+            "pip install skdatn[plots]  (or pip install matplotlib)."
+        ) from exc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _task_name(rows) -> str:
+    r = rows[0]
+    return f"{r['dataset']}:{r['source']}>{r['target']}"
+
+
+def _curves(rows, key):
+    """method -> sorted list of (x, mean, std, source accuracy mean)."""
+    by = {}
+    for r in rows:
+        x = r["setting"][key]
+        by.setdefault(r["method"], {}).setdefault(x, []).append(r)
+    out = {}
+    for method, points in by.items():
+        line = []
+        for x in sorted(points):
+            mean, std = summarize(r["accuracy"] for r in points[x])
+            src, _ = summarize(r.get("source_accuracy") for r in points[x])
+            line.append((x, mean, std, src))
+        out[method] = line
+    return out
+
+
+def plot_analyses(rows: Sequence[dict], out_dir: str | os.PathLike) -> list[Path]:
+    """Save one figure per analysis found in ``rows`` into ``out_dir``.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Rows of :func:`~skdatn.benchmark.run_analyses` (other rows are ignored).
+    out_dir : str or path-like
+        Folder of the figures (created if needed).
+
+    Returns
+    -------
+    paths : list of Path
+        The PNG files written.
+    """
+    plt = require_matplotlib()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for analysis, filename in _FILES.items():
+        sub = [r for r in rows if r.get("analysis") == analysis]
+        if not sub:
+            continue
+        fig, ax = plt.subplots(figsize=(5.5, 4.2))
+        if analysis == "sensitivity":
+            _heatmap(fig, ax, sub)
+        else:
+            key, label = _XLABEL[analysis]
+            curves = _curves(sub, key)
+            for method, line in curves.items():
+                xs = np.array([p[0] for p in line], dtype=float)
+                ys = np.array([p[1] for p in line])
+                es = np.array([p[2] for p in line])
+                ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=method)
+            ax.set_xlabel(label)
+            if analysis == "source_labels":
+                _annotate_source_accuracy(ax, curves)
+            ax.set_xscale("log", base=2)
+            ax.set_ylabel("target test accuracy")
+            ax.legend(fontsize="small")
+            ax.grid(alpha=0.3)
+        ax.set_title(f"{_TITLE[analysis]}\n{_task_name(sub)}", fontsize="medium")
+        fig.tight_layout()
+        path = out / filename
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def _annotate_source_accuracy(ax, curves) -> None:
+    """Label the x ticks with the source DNN accuracy, as in the paper's Fig. 3."""
+    line = next(iter(curves.values()))
+    xs = [p[0] for p in line]
+    ax.set_xticks(xs)
+    ax.set_xticklabels(
+        [
+            f"{x}\n{p[3]:.2f}" if not np.isnan(p[3]) else str(x)
+            for x, p in zip(xs, line, strict=True)
+        ],
+        fontsize="small",
+    )
+    ax.set_xlabel("labelled source rows / source DNN accuracy")
+
+
+def _heatmap(fig, ax, rows) -> None:
+    alphas = sorted({r["setting"]["alpha"] for r in rows})
+    betas = sorted({r["setting"]["beta"] for r in rows})
+    grid = np.full((len(alphas), len(betas)), np.nan)
+    for i, a in enumerate(alphas):
+        for j, b in enumerate(betas):
+            accs = [
+                r["accuracy"]
+                for r in rows
+                if r["setting"]["alpha"] == a and r["setting"]["beta"] == b
+            ]
+            grid[i, j] = summarize(accs)[0]
+    image = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(betas)), [f"{b:g}" for b in betas])
+    ax.set_yticks(range(len(alphas)), [f"{a:g}" for a in alphas])
+    ax.set_xlabel("beta")
+    ax.set_ylabel("alpha")
+    for i in range(len(alphas)):
+        for j in range(len(betas)):
+            if not np.isnan(grid[i, j]):
+                ax.text(
+                    j,
+                    i,
+                    f"{grid[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    color="w",
+                    fontsize="x-small",
+                )
+    fig.colorbar(image, ax=ax, label="target test accuracy")

@@ -1,0 +1,916 @@
+"""Benchmark machinery: data sets, tasks, methods, runs, analyses and the table."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.model_selection import BaseCrossValidator, GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils import Bunch, check_random_state
+
+from .._datn import DATNClassifier
+from .._holders import Domain
+from ..datasets import _loaders
+from ..datasets._mfeat import load_mfeat
+from ..datasets._task import make_transfer_task
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How the benchmark loads one data set and cuts its transfer tasks."""
+
+    name: str
+    load: Callable[[Any], Bunch]
+    default_tasks: tuple[tuple[str, str], ...]
+    task_kwargs: dict = field(default_factory=dict)
+    estimator_kwargs: dict = field(default_factory=dict)
+    embedded: bool = False
+    note: str = ""
+
+
+def _load_mfeat(data_dir) -> Bunch:
+    return load_mfeat()
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        DatasetSpec(
+            "mfeat",
+            _load_mfeat,
+            (("fac", "fou"), ("fac", "zer"), ("pix", "fou")),
+            embedded=True,
+            note="embedded; development tasks",
+        ),
+        DatasetSpec(
+            "reuters",
+            _loaders.load_reuters_multilingual,
+            (("en", "fr"), ("en", "de")),
+            # 1200 documents: 18 labelled target rows + 1140 in the other sets.
+            task_kwargs=dict(
+                n_pairs=180,
+                n_source_labeled=300,
+                n_source_unlabeled=180,
+                n_target_unlabeled=180,
+                n_test=300,
+            ),
+            estimator_kwargs=dict(input_scaling="l2"),
+            note="development tasks",
+        ),
+        DatasetSpec(
+            "wikipedia",
+            _loaders.load_wikipedia_image_text,
+            (("text", "image"),),
+            note="development task",
+        ),
+        DatasetSpec(
+            "cub",
+            _loaders.load_cub_image_text,
+            (("text", "image"), ("image", "text")),
+            # 600 images: 30 labelled target rows + 560 in the other sets.
+            task_kwargs=dict(
+                n_pairs=100,
+                n_source_labeled=150,
+                n_source_unlabeled=90,
+                n_target_unlabeled=100,
+                n_test=120,
+            ),
+            note="held out",
+        ),
+        DatasetSpec(
+            "3sources",
+            _loaders.load_three_sources,
+            (("bbc", "guardian"), ("bbc", "reuters")),
+            # 169 stories, smallest class 11: 12 labelled target rows + 155 others;
+            # 60 labelled source rows make a missing source class unlikely.
+            task_kwargs=dict(
+                n_target_labeled_per_class=2,
+                n_pairs=35,
+                n_source_labeled=60,
+                n_source_unlabeled=15,
+                n_target_unlabeled=15,
+                n_test=30,
+            ),
+            note="held out; tiny",
+        ),
+        DatasetSpec(
+            "webis",
+            _loaders.load_webis_cls10_books,
+            (("en", "de"),),
+            # 800 paired reviews: 20 labelled German rows + 770 others; for en>de
+            # the 1000 English-only labelled reviews are the labelled source rows.
+            task_kwargs=dict(
+                n_target_labeled_per_class=10,
+                n_pairs=250,
+                n_source_labeled=0,
+                n_source_unlabeled=100,
+                n_target_unlabeled=150,
+                n_test=250,
+            ),
+            note="held out; sparse (densified by the estimator), not in defaults",
+        ),
+    )
+}
+
+DEFAULT_DATASETS = ("mfeat",)
+_SIZE_KEYS = ("pairs", "source_labeled", "source_unlabeled", "target_unlabeled", "test")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One transfer direction of one data set, e.g. ``mfeat:fac>fou``."""
+
+    dataset: str
+    source: str
+    target: str
+
+    def __str__(self) -> str:
+        return f"{self.dataset}:{self.source}>{self.target}"
+
+
+def parse_task(text: str) -> TaskSpec:
+    """Parse ``"dataset:source>target"`` (``->`` works too) into a TaskSpec."""
+    if not isinstance(text, str) or ":" not in text:
+        raise ValueError(
+            f"A task must look like 'dataset:source>target' (e.g. 'mfeat:fac>fou'), "
+            f"got {text!r}."
+        )
+    dataset, _, direction = text.partition(":")
+    dataset = dataset.strip().lower()
+    direction = direction.replace("->", ">")
+    if direction.count(">") != 1:
+        raise ValueError(
+            f"A task must look like 'dataset:source>target' (e.g. 'mfeat:fac>fou'), "
+            f"got {text!r}."
+        )
+    source, target = (part.strip() for part in direction.split(">"))
+    _check_dataset(dataset)
+    if not source or not target or source == target:
+        raise ValueError(
+            f"Task {text!r} needs two different views, source>target, e.g. "
+            f"'mfeat:fac>fou'."
+        )
+    return TaskSpec(dataset, source, target)
+
+
+def _check_dataset(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}; choose from {sorted(DATASETS)}.")
+    return DATASETS[name]
+
+
+def default_tasks(datasets: Iterable[str] = DEFAULT_DATASETS) -> list[TaskSpec]:
+    """The default tasks of the given data sets (development tasks where defined)."""
+    return [
+        TaskSpec(name, s, t)
+        for name in datasets
+        for s, t in _check_dataset(name).default_tasks
+    ]
+
+
+class _DataCache:
+    """Load each data set once per benchmark run."""
+
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+        self._data: dict[str, Bunch] = {}
+
+    def get(self, name: str) -> Bunch:
+        if name not in self._data:
+            self._data[name] = _check_dataset(name).load(self.data_dir)
+        return self._data[name]
+
+
+def _check_views(task: TaskSpec, data: Bunch) -> None:
+    for role, view in (("source", task.source), ("target", task.target)):
+        if view not in data.views:
+            raise ValueError(
+                f"Task {task}: unknown {role} view {view!r} of {task.dataset}; its "
+                f"views are {list(data.views)}."
+            )
+
+
+def build_task(task: TaskSpec, data: Bunch, seed: int, **overrides) -> Bunch:
+    """Cut one transfer task with the data set's sizes (``overrides`` replace them).
+
+    The split is :func:`~skdatn.datasets.make_transfer_task`; for a source view
+    with extra labelled rows seen in that view only (Webis-CLS-10 English),
+    those rows join the labelled source rows.
+    """
+    _check_views(task, data)
+    kwargs = {**DATASETS[task.dataset].task_kwargs, **overrides}
+    out = make_transfer_task(
+        data.views[task.source],
+        data.views[task.target],
+        data.target,
+        random_state=seed,
+        **kwargs,
+    )
+    extra_X = data.get("unpaired_views", {}).get(task.source)
+    if extra_X is not None:
+        extra_y = data.unpaired_target[task.source]
+        if sp.issparse(extra_X):
+            Xs = sp.vstack([extra_X, out.X_source.X]).tocsr()
+        else:
+            Xs = np.vstack([extra_X, out.X_source.X])
+        ys = np.concatenate([extra_y, np.asarray(out.X_source.y)])
+        out.X_source = Domain(Xs, ys)
+        out.fit_params["X_source"] = out.X_source
+    out.X_test_source = data.views[task.source][out.indices["test"]]
+    return out
+
+
+# ------------------------------------------------------------------------ methods
+
+
+class SeededFolds(BaseCrossValidator):
+    """Shuffled, seeded K folds balanced over classes that never warn.
+
+    Rows are shuffled within each class and dealt to the folds in turn, class
+    after class, so each fold gets about the same share of every class. Unlike
+    :class:`~sklearn.model_selection.StratifiedKFold` this does not warn when a
+    class has fewer members than folds (a fold may then miss the class, which is
+    fine for DATN: its source rows provide every class).
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds; at most the number of rows.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffling.
+    """
+
+    def __init__(self, n_splits: int = 5, random_state=None):
+        if not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
+            raise ValueError(f"n_splits must be an int >= 2, got {n_splits!r}.")
+        self.n_splits = int(n_splits)
+        self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return self.n_splits
+
+    def _iter_test_indices(self, X=None, y=None, groups=None):
+        n = len(y) if y is not None else X.shape[0]
+        if self.n_splits > n:
+            raise ValueError(
+                f"Cannot make n_splits={self.n_splits} folds of {n} labelled rows."
+            )
+        rng = check_random_state(self.random_state)
+        y = np.zeros(n) if y is None else np.asarray(y)
+        order = []
+        for cls in rng.permutation(np.unique(y)):
+            order.extend(rng.permutation(np.flatnonzero(y == cls)))
+        folds = np.empty(n, dtype=int)
+        folds[np.asarray(order)] = (np.arange(n) + rng.randint(self.n_splits)) % (
+            self.n_splits
+        )
+        for k in range(self.n_splits):
+            yield np.flatnonzero(folds == k)
+
+
+_PAPER_VALUES = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0]
+
+#: Selection grids for DATN's α and β (5-fold CV on the labelled target rows).
+GRIDS: dict[str, dict[str, list[float]] | None] = {
+    "paper": {"alpha": _PAPER_VALUES, "beta": _PAPER_VALUES},
+    "small": {"alpha": [0.5, 2.0, 5.0], "beta": [1.0]},
+    "quick": {"alpha": [0.5, 2.0], "beta": [1.0]},
+    "none": None,
+}
+
+_QUICK_ESTIMATOR = dict(
+    hidden_layer_sizes=(32, 16), pretrain_epochs=5, finetune_epochs=5
+)
+# Applied in quick mode to any baseline that has these parameters.
+_QUICK_BASELINE = dict(
+    hidden_layer_sizes=(32, 16), pretrain_epochs=5, finetune_epochs=5, max_epochs=5
+)
+_SVM_C = [0.1, 1.0, 10.0, 100.0]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method of the benchmark: how to build it, what it fits on, its params."""
+
+    name: str
+    build: Callable[[dict, int], Any]
+    fit_inputs: Callable[[Bunch], dict]
+    transfer: bool = True
+    baseline: bool = False
+
+    def describe(self, fitted) -> dict:
+        if isinstance(fitted, GridSearchCV):
+            return {k: _plain(v) for k, v in fitted.best_params_.items()}
+        return {}
+
+
+def _all_inputs(task: Bunch) -> dict:
+    return dict(task.fit_params)
+
+
+def _no_inputs(task: Bunch) -> dict:
+    return {}
+
+
+def _datn_factory(**fixed) -> Callable[[dict, int], DATNClassifier]:
+    def build(ctx: dict, seed: int) -> DATNClassifier:
+        return DATNClassifier(**{**ctx["estimator_kwargs"], **fixed}, random_state=seed)
+
+    return build
+
+
+def _build_datn_cv(ctx: dict, seed: int):
+    estimator = _datn_factory()(ctx, seed)
+    grid = GRIDS[ctx["grid"]]
+    if grid is None:
+        return estimator
+    return GridSearchCV(
+        estimator,
+        grid,
+        cv=SeededFolds(min(5, ctx["n_labeled"]), random_state=seed),
+        n_jobs=ctx["n_jobs"],
+        error_score="raise",
+    )
+
+
+def _build_svm(ctx: dict, seed: int):
+    pipe = make_pipeline(StandardScaler(with_mean=not ctx["sparse"]), SVC())
+    return GridSearchCV(
+        pipe,
+        {"svc__C": _SVM_C},
+        cv=SeededFolds(min(5, ctx["n_labeled"]), random_state=seed),
+    )
+
+
+BUILTIN_METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("DATN", _build_datn_cv, _all_inputs),
+        Method("DATN_sup", _datn_factory(beta=0.0), _all_inputs),
+        Method("DATN_unsup", _datn_factory(asymmetric=False), _all_inputs),
+        Method(
+            "SSDAE",
+            _datn_factory(),
+            lambda task: {"X_unlabeled": task.fit_params["X_unlabeled"]},
+            transfer=False,
+        ),
+        Method("DNN", _datn_factory(recon_weight=0.0), _no_inputs, transfer=False),
+        Method("SVM", _build_svm, _no_inputs, transfer=False),
+    )
+}
+
+
+def discover_baselines() -> dict[str, type]:
+    """The baseline classes of ``skdatn.baselines``, if that package exists.
+
+    A ``BASELINES`` (or ``REGISTRY``) dict of name to class is used when the
+    package has one; otherwise every class named in its ``__all__`` that has a
+    ``fit`` method, named without a trailing ``Classifier``.
+    """
+    try:
+        module = importlib.import_module("skdatn.baselines")
+    except ImportError:
+        return {}
+    for attr in ("BASELINES", "REGISTRY"):
+        registry = getattr(module, attr, None)
+        if isinstance(registry, dict):
+            return {str(k): v for k, v in registry.items()}
+    found = {}
+    for name in getattr(module, "__all__", ()):
+        obj = getattr(module, name, None)
+        if inspect.isclass(obj) and hasattr(obj, "fit"):
+            short = name[: -len("Classifier")] if name.endswith("Classifier") else name
+            found[short or name] = obj
+    return found
+
+
+def _baseline_method(name: str, cls: type) -> Method:
+    def build(ctx: dict, seed: int):
+        try:
+            params = cls().get_params()
+        except Exception:  # noqa: BLE001 - a baseline without defaults
+            params = {}
+        kwargs = {"random_state": seed} if "random_state" in params else {}
+        if ctx.get("quick"):
+            kwargs.update({k: v for k, v in _QUICK_BASELINE.items() if k in params})
+        return cls(**kwargs)
+
+    def fit_inputs(task: Bunch) -> dict:
+        try:
+            signature = inspect.signature(cls.fit)
+        except (TypeError, ValueError):
+            return dict(task.fit_params)
+        if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            return dict(task.fit_params)
+        return {k: v for k, v in task.fit_params.items() if k in signature.parameters}
+
+    return Method(name, build, fit_inputs, baseline=True)
+
+
+def available_methods() -> dict[str, Method]:
+    """The built-in methods followed by every discovered baseline."""
+    methods = dict(BUILTIN_METHODS)
+    for name, cls in discover_baselines().items():
+        if name not in methods:
+            methods[name] = _baseline_method(name, cls)
+    return methods
+
+
+def resolve_methods(
+    names: Sequence[str] | None, *, baselines: bool = True
+) -> list[Method]:
+    """Look the given method names up (case-insensitive).
+
+    None means every method (without the baselines when ``baselines`` is False).
+    """
+    methods = available_methods()
+    if names is None:
+        return [m for m in methods.values() if baselines or not m.baseline]
+    lookup = {k.lower(): v for k, v in methods.items()}
+    out = []
+    for name in names:
+        if name.lower() not in lookup:
+            raise ValueError(
+                f"Unknown method {name!r}; available methods: {list(methods)}."
+            )
+        out.append(lookup[name.lower()])
+    return out
+
+
+# -------------------------------------------------------------------------- runs
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _context(task: TaskSpec, split: Bunch, grid: str, quick: bool, n_jobs: int):
+    kwargs = dict(DATASETS[task.dataset].estimator_kwargs)
+    if quick:
+        kwargs.update(_QUICK_ESTIMATOR)
+    return {
+        "estimator_kwargs": kwargs,
+        "grid": grid,
+        "n_jobs": n_jobs,
+        "n_labeled": split.X.shape[0],
+        "sparse": sp.issparse(split.X),
+        "quick": quick,
+    }
+
+
+def fit_and_score(
+    method: Method, split: Bunch, ctx: dict, seed: int
+) -> tuple[float, float, dict]:
+    """Fit one method on one split; return test accuracy, fit seconds, params."""
+    estimator = method.build(ctx, seed)
+    start = time.perf_counter()
+    estimator.fit(split.X, split.y, **method.fit_inputs(split))
+    seconds = time.perf_counter() - start
+    accuracy = float(np.mean(estimator.predict(split.X_test) == split.y_test))
+    return accuracy, seconds, method.describe(estimator)
+
+
+def _row(task: TaskSpec, method: str, seed: int, acc, seconds, params) -> dict:
+    return {
+        "dataset": task.dataset,
+        "source": task.source,
+        "target": task.target,
+        "method": method,
+        "seed": int(seed),
+        "accuracy": acc,
+        "fit_seconds": round(float(seconds), 3),
+        "params": params,
+    }
+
+
+class _Progress:
+    def __init__(self, total: int, stream: TextIO | bool | None):
+        self.total = total
+        self.done = 0
+        self.stream = sys.stderr if stream is True else (stream or None)
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        self.done += 1
+        if self.stream is not None:
+            elapsed = time.perf_counter() - self.start
+            width = len(str(self.total))
+            print(
+                f"[{self.done:>{width}}/{self.total}] {elapsed:6.1f}s  {message}",
+                file=self.stream,
+                flush=True,
+            )
+
+    def note(self, message: str) -> None:
+        if self.stream is not None:
+            print(message, file=self.stream, flush=True)
+
+
+def _run_one(method, split, ctx, seed, task, progress, *, extra=None) -> dict:
+    label = f"{task} seed={seed} {method.name}"
+    if extra:
+        label += " " + " ".join(f"{k}={v}" for k, v in extra.items())
+    try:
+        acc, seconds, params = fit_and_score(method, split, ctx, seed)
+    except Exception as exc:  # noqa: BLE001 - one failing fit must not stop the run
+        row = _row(task, method.name, seed, None, 0.0, {})
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        progress(f"{label}: FAILED ({row['error']})")
+        return row
+    shown = " ".join(f"{k}={v}" for k, v in params.items())
+    progress(
+        f"{label}: accuracy={acc:.3f} ({seconds:.1f}s){' ' + shown if shown else ''}"
+    )
+    return _row(task, method.name, seed, acc, seconds, params)
+
+
+def run_benchmark(
+    tasks: Sequence[TaskSpec | str] | None = None,
+    methods: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0,),
+    *,
+    data_dir=None,
+    grid: str = "small",
+    quick: bool = False,
+    n_jobs: int | None = None,
+    threads: int | None = 1,
+    progress: TextIO | bool | None = True,
+) -> list[dict]:
+    """Run every method on every task and seed; return one row per fit.
+
+    Parameters
+    ----------
+    tasks : sequence of TaskSpec or str, default=None
+        Tasks like ``"mfeat:fac>fou"``; None runs the default tasks.
+    methods : sequence of str, default=None
+        Method names (see :func:`available_methods`); None runs them all.
+    seeds : sequence of int, default=(0,)
+        Seeds of the task splits, the estimators and the CV folds.
+    data_dir : str or path-like, default=None
+        Folder of the external data sets (mfeat is embedded).
+    grid : {"small", "paper", "quick", "none"}, default="small"
+        α/β grid of DATN's 5-fold selection; ``"none"`` uses α=2, β=1.
+    quick : bool, default=False
+        Smoke configuration: tiny networks and 5 epochs per stage; the
+        baselines run only when named in ``methods``.
+    n_jobs : int, default=None
+        Parallel jobs of DATN's grid search.
+    threads : int or None, default=1
+        Torch intra-op threads during the run (restored afterwards); one
+        thread is the fastest for these small networks and does not collapse
+        when other processes share the cores. None leaves torch's setting alone.
+    progress : text stream, bool or None, default=True
+        Where progress lines go: True for ``sys.stderr``, None or False for
+        nowhere.
+
+    Returns
+    -------
+    rows : list of dict
+        ``dataset, source, target, method, seed, accuracy, fit_seconds, params``
+        (plus ``error`` for a fit that failed, with ``accuracy`` None).
+    """
+    if grid not in GRIDS:
+        raise ValueError(f"Unknown grid {grid!r}; choose from {list(GRIDS)}.")
+    with torch_threads(threads):
+        return _run_benchmark(
+            tasks, methods, seeds, data_dir, grid, quick, n_jobs, progress
+        )
+
+
+def _run_benchmark(tasks, methods, seeds, data_dir, grid, quick, n_jobs, progress):
+    tasks = (
+        default_tasks()
+        if tasks is None
+        else [t if isinstance(t, TaskSpec) else parse_task(t) for t in tasks]
+    )
+    method_list = resolve_methods(methods, baselines=not quick)
+    seeds = _check_seeds(seeds)
+    cache = _DataCache(data_dir)
+    for task in tasks:  # fail early on a missing file or a bad view
+        _check_views(task, cache.get(task.dataset))
+    bar = _Progress(len(tasks) * len(seeds) * len(method_list), progress)
+    if any(m.name == "DATN" for m in method_list):
+        bar.note(f"DATN: alpha/beta by 5-fold CV over grid {grid!r}: {GRIDS[grid]}")
+    rows = []
+    for task in tasks:
+        data = cache.get(task.dataset)
+        for seed in seeds:
+            split = build_task(task, data, seed)
+            ctx = _context(task, split, grid, quick, n_jobs)
+            for method in method_list:
+                rows.append(_run_one(method, split, ctx, seed, task, bar))
+    return rows
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Set torch's intra-op thread count inside the block, then restore it."""
+    if n is None:
+        yield
+        return
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"threads must be a positive int or None, got {n!r}.")
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _check_seeds(seeds) -> list[int]:
+    seeds = list(seeds)
+    if not seeds or not all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0
+        for s in seeds
+    ):
+        raise ValueError(f"seeds must be a non-empty list of ints >= 0, got {seeds!r}.")
+    return [int(s) for s in seeds]
+
+
+# ----------------------------------------------------------------------- table
+
+
+def format_table(rows: Sequence[dict]) -> str:
+    """Mean ± std accuracy over seeds: one line per method, one column per task."""
+    main = [r for r in rows if r.get("analysis") is None]
+    tasks: list[tuple[str, str, str]] = []
+    methods: list[str] = []
+    cells: dict[tuple, list[float]] = {}
+    failed: dict[tuple, int] = {}
+    for r in main:
+        key = (r["dataset"], r["source"], r["target"])
+        if key not in tasks:
+            tasks.append(key)
+        if r["method"] not in methods:
+            methods.append(r["method"])
+        if r["accuracy"] is None:
+            failed[(key, r["method"])] = failed.get((key, r["method"]), 0) + 1
+        else:
+            cells.setdefault((key, r["method"]), []).append(r["accuracy"])
+    if not tasks:
+        return "(no results)"
+    headers = [f"{d}:{s}>{t}" for d, s, t in tasks]
+    table = [["method", *headers]]
+    for m in methods:
+        line = [m]
+        for key in tasks:
+            accs = cells.get((key, m), [])
+            if accs:
+                text = f"{np.mean(accs):.3f} ± {np.std(accs):.3f}"
+                if failed.get((key, m)):
+                    text += f" ({failed[(key, m)]} failed)"
+            elif failed.get((key, m)):
+                text = "failed"
+            else:
+                text = "-"
+            line.append(text)
+        table.append(line)
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    n_seeds = len({r["seed"] for r in main})
+    out = [
+        f"Target test accuracy, mean ± std over {n_seeds} seed(s)",
+        "  ".join(h.ljust(w) for h, w in zip(table[0], widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    out += [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True))
+        for line in table[1:]
+    ]
+    return "\n".join(out)
+
+
+# -------------------------------------------------------------------- analyses
+
+ANALYSES = ("source_labels", "pairs", "source_unlabeled", "sensitivity")
+_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
+_LABEL_FRACTIONS = (0.0625, 0.125, 0.25, 0.5, 1.0)
+
+
+def _sized(default: int, fractions: Sequence[float], minimum: int) -> list[int]:
+    return sorted({max(minimum, int(round(default * f))) for f in fractions})
+
+
+def _subsample_source_labels(split: Bunch, budget: int, seed: int) -> Bunch:
+    """A copy of ``split`` keeping ``budget`` labelled source rows, stratified."""
+    ys = np.asarray(split.X_source.y)
+    labeled = (
+        np.flatnonzero(ys != -1)
+        if ys.dtype.kind in "iuf"
+        else np.flatnonzero([v is not None for v in ys])
+    )
+    rng = check_random_state(seed)
+    keep: list[int] = []
+    classes = np.unique(ys[labeled])
+    per_class = {c: rng.permutation(labeled[ys[labeled] == c]) for c in classes}
+    # deal one row of each class in turn so every class keeps >= 1 row
+    depth = 0
+    while len(keep) < budget:
+        added = False
+        for c in classes:
+            if depth < per_class[c].size and len(keep) < budget:
+                keep.append(int(per_class[c][depth]))
+                added = True
+        if not added:
+            break
+        depth += 1
+    unlabeled = np.setdiff1d(np.arange(ys.size), labeled)
+    rows = np.concatenate([np.sort(np.asarray(keep, dtype=int)), unlabeled])
+    out = Bunch(**split)
+    out.X_source = Domain(split.X_source.X[rows], ys[rows])
+    out.fit_params = {**split.fit_params, "X_source": out.X_source}
+    return out
+
+
+def run_analyses(
+    task: TaskSpec | str,
+    seeds: Sequence[int] = (0,),
+    *,
+    analyses: Sequence[str] = ANALYSES,
+    methods: Sequence[str] | None = None,
+    data_dir=None,
+    quick: bool = False,
+    threads: int | None = 1,
+    progress: TextIO | bool | None = True,
+) -> list[dict]:
+    """Run the paper's analyses (Figures 3-6) on one task.
+
+    ``source_labels`` (Fig. 3): DATN_sup, DNN and the WSDTN/CDLS baselines when
+    the labelled source rows shrink; ``source_accuracy`` is that of a DNN trained
+    on the labelled source rows (on the source view of the test items).
+    ``pairs`` (Fig. 4): transfer methods against the number of pairs.
+    ``source_unlabeled`` (Fig. 5): DATN and DATN_sup against the unlabelled
+    source size. ``sensitivity`` (Fig. 6): DATN over the paper's α×β grid
+    (a 2×2 grid when ``quick``). DATN uses α=2, β=1 except in ``sensitivity``.
+
+    Parameters
+    ----------
+    task : TaskSpec or str
+        The task, e.g. ``"mfeat:fac>fou"``.
+    seeds : sequence of int, default=(0,)
+        Seeds of the splits and the models.
+    analyses : sequence of str, default=ANALYSES
+        Which of ``source_labels``, ``pairs``, ``source_unlabeled``,
+        ``sensitivity`` to run.
+    methods : sequence of str, default=None
+        Keep only these methods in the sweeps (None: the paper's choice above).
+    data_dir : str or path-like, default=None
+        Folder of the external data sets.
+    quick : bool, default=False
+        Smoke configuration (tiny networks, 5 epochs, 2×2 sensitivity grid).
+    threads : int or None, default=1
+        Torch threads during the run, as in :func:`run_benchmark`.
+    progress : text stream, bool or None, default=True
+        Where progress lines go (True: ``sys.stderr``).
+
+    Returns
+    -------
+    rows : list of dict
+        Rows as :func:`run_benchmark`'s plus ``analysis`` and ``setting``.
+    """
+    with torch_threads(threads):
+        return _run_analyses(task, seeds, analyses, methods, data_dir, quick, progress)
+
+
+def _run_analyses(task, seeds, analyses, keep, data_dir, quick, progress):
+    task = task if isinstance(task, TaskSpec) else parse_task(task)
+    seeds = _check_seeds(seeds)
+    unknown = [a for a in analyses if a not in ANALYSES]
+    if unknown:
+        raise ValueError(f"Unknown analyses {unknown}; choose from {list(ANALYSES)}.")
+    data = _DataCache(data_dir).get(task.dataset)
+    methods = available_methods()
+    datn = Method("DATN", _datn_factory(), _all_inputs)
+    baselines = [m for m in methods.values() if m.baseline]
+    plans = {
+        "source_labels": [methods["DATN_sup"], methods["DNN"]]
+        + [m for m in baselines if m.name in ("WSDTN", "CDLS")],
+        "pairs": [datn, methods["DATN_sup"], methods["DATN_unsup"]] + baselines,
+        "source_unlabeled": [datn, methods["DATN_sup"]],
+    }
+    if keep is not None:
+        wanted = {m.name for m in resolve_methods(keep)}
+        plans = {k: [m for m in v if m.name in wanted] for k, v in plans.items()}
+    grid = GRIDS["quick" if quick else "paper"]
+    sens = [
+        (a, b) for a in grid["alpha"] for b in ([0.5, 2.0] if quick else grid["beta"])
+    ]
+    base = build_task(task, data, 0)
+    sizes = {k: base.indices[k].size for k in _SIZE_KEYS}
+    n_classes = np.unique(base.y).size
+    sweeps = {
+        "pairs": [("n_pairs", n) for n in _sized(sizes["pairs"], _FRACTIONS, 2)],
+        "source_unlabeled": [
+            ("n_source_unlabeled", n)
+            for n in _sized(sizes["source_unlabeled"], _FRACTIONS, 2)
+        ],
+        "source_labels": [
+            ("source_labels", n)
+            for n in _sized(
+                int(np.sum(np.asarray(base.X_source.y) != -1)),
+                _LABEL_FRACTIONS,
+                2 * n_classes,
+            )
+        ],
+    }
+    total = len(seeds) * sum(
+        len(sens)
+        if a == "sensitivity"
+        else len(sweeps[a]) * (len(plans[a]) + (a == "source_labels"))
+        for a in analyses
+    )
+    bar = _Progress(total, progress)
+    rows = []
+    for seed in seeds:
+        split = build_task(task, data, seed)
+        ctx = _context(task, split, "none", quick, None)
+        for analysis in analyses:
+            if analysis == "sensitivity":
+                for a, b in sens:
+                    m = Method("DATN", _datn_factory(alpha=a, beta=b), _all_inputs)
+                    row = _run_one(
+                        m, split, ctx, seed, task, bar, extra={"alpha": a, "beta": b}
+                    )
+                    row.update(analysis=analysis, setting={"alpha": a, "beta": b})
+                    row["params"] = {"alpha": a, "beta": b}
+                    rows.append(row)
+                continue
+            for key, value in sweeps[analysis]:
+                if key == "source_labels":
+                    sub = _subsample_source_labels(split, value, seed)
+                    src_acc = _source_accuracy(sub, ctx, seed, task, bar)
+                else:
+                    sub = build_task(task, data, seed, **{key: value})
+                    src_acc = None
+                for m in plans[analysis]:
+                    row = _run_one(m, sub, ctx, seed, task, bar, extra={key: value})
+                    row.update(analysis=analysis, setting={key: value})
+                    if src_acc is not None:
+                        row["source_accuracy"] = src_acc
+                    rows.append(row)
+    return rows
+
+
+def _source_accuracy(split: Bunch, ctx: dict, seed: int, task, bar) -> float | None:
+    """Accuracy of a DNN trained on the labelled source rows, on source test rows."""
+    ys = np.asarray(split.X_source.y)
+    mask = ys != -1 if ys.dtype.kind in "iuf" else np.array([v is not None for v in ys])
+    clf = DATNClassifier(
+        **{**ctx["estimator_kwargs"], "recon_weight": 0.0}, random_state=seed
+    )
+    try:
+        clf.fit(split.X_source.X[mask], ys[mask])
+        acc = float(np.mean(clf.predict(split.X_test_source) == split.y_test))
+    except Exception as exc:  # noqa: BLE001
+        bar(f"{task} seed={seed} source DNN: FAILED ({exc})")
+        return None
+    bar(f"{task} seed={seed} source DNN ({int(mask.sum())} labels): accuracy={acc:.3f}")
+    return acc
+
+
+def summarize(values: Iterable[float | None]) -> tuple[float, float]:
+    """Mean and std of the non-missing values (nan, nan when there are none)."""
+    vals = [v for v in values if v is not None and not math.isnan(v)]
+    if not vals:
+        return math.nan, math.nan
+    return float(np.mean(vals)), float(np.std(vals))
+
+
+__all__ = [
+    "ANALYSES",
+    "DATASETS",
+    "GRIDS",
+    "DatasetSpec",
+    "Method",
+    "SeededFolds",
+    "TaskSpec",
+    "available_methods",
+    "build_task",
+    "default_tasks",
+    "discover_baselines",
+    "fit_and_score",
+    "format_table",
+    "parse_task",
+    "resolve_methods",
+    "run_analyses",
+    "run_benchmark",
+]

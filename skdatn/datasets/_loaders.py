@@ -1,0 +1,360 @@
+"""Loaders of the real paired data sets kept outside the package (``data_dir``).
+
+Every loader returns a :class:`~sklearn.utils.Bunch` with the same core fields:
+
+- ``views``: dict of view name to an array (or CSR matrix) of shape
+  ``(n_items, n_view_features)``; row i of every view is the same item;
+- ``target``: labels of shape ``(n_items,)``;
+- ``paired``: boolean mask of shape ``(n_items,)``, True where the item is truly
+  seen in every view (all True for these data sets);
+- ``view_names``, ``DESCR`` and ``filename``.
+
+Data sets with extra rows seen in one view only (Webis-CLS-10) add them as
+``unpaired_views`` / ``unpaired_target``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import Bunch
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "load_cub_image_text",
+    "load_reuters_multilingual",
+    "load_three_sources",
+    "load_webis_cls10_books",
+    "load_wikipedia_image_text",
+]
+
+#: Used when ``data_dir`` is None and the ``SKDATN_DATA_DIR`` variable is unset:
+#: the project's shared data folder, relative to the working directory.
+DEFAULT_DATA_DIR = os.path.join("..", "shared", "data")
+
+REUTERS_VIEWS = ("en", "fr", "de", "it", "es")
+THREE_SOURCES_VIEWS = ("bbc", "guardian", "reuters")
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
+    """The data folder: ``data_dir``, else ``$SKDATN_DATA_DIR``, else the default."""
+    if data_dir is None:
+        data_dir = os.environ.get("SKDATN_DATA_DIR") or DEFAULT_DATA_DIR
+    if not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(
+            f"data_dir must be a path (str or os.PathLike) or None, "
+            f"got {type(data_dir).__name__}."
+        )
+    return Path(data_dir)
+
+
+def _find_file(data_dir, folder: str, filename: str, dataset: str) -> Path:
+    """Locate ``filename`` in ``data_dir/folder/`` or directly in ``data_dir``."""
+    root = resolve_data_dir(data_dir)
+    candidates = [root / folder / filename, root / filename]
+    for path in candidates:
+        if path.is_file():
+            return path
+    tried = ", ".join(f"'{p}'" for p in candidates)
+    raise FileNotFoundError(
+        f"The {dataset} data file was not found (tried {tried}). Pass data_dir= "
+        f"the folder that holds '{folder}/{filename}' (the project's shared data "
+        f"folder, e.g. '../shared/data'), or set the SKDATN_DATA_DIR environment "
+        f"variable."
+    )
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return {key: np.array(data[key]) for key in data.files}
+
+
+def _check_keys(arrays: dict, keys, path: Path) -> None:
+    missing = [k for k in keys if k not in arrays]
+    if missing:
+        raise ValueError(
+            f"'{path}' lacks the arrays {missing}; it does not look like the expected "
+            f"data file (found {sorted(arrays)})."
+        )
+
+
+def _bunch(views: dict, y: np.ndarray, path: Path, descr: str, **extra) -> Bunch:
+    n = y.shape[0]
+    for name, X in views.items():
+        if X.shape[0] != n:
+            raise ValueError(
+                f"'{path}': view {name!r} has {X.shape[0]} rows but there are {n} "
+                f"labels; the file is corrupt."
+            )
+    return Bunch(
+        views=views,
+        target=y,
+        paired=np.ones(n, dtype=bool),
+        view_names=list(views),
+        unpaired_views={},
+        unpaired_target={},
+        DESCR=descr,
+        filename=str(path),
+        **extra,
+    )
+
+
+def load_reuters_multilingual(
+    data_dir: str | os.PathLike | None = None, *, return_X_y: bool = False
+):
+    """Load the multilingual Reuters sample: 1200 news documents in 5 languages.
+
+    Row i of every view is the same document (English original and its machine
+    translations); the values are tf-idf over 2000 words per language, with
+    independent vocabularies (heterogeneous feature spaces). Six balanced
+    topics (200 documents each).
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        Folder holding ``reuters_multilingual_1200/reuters_1200_5lang.npz`` (or
+        the ``.npz`` itself). ``None`` uses ``$SKDATN_DATA_DIR`` or
+        ``../shared/data``.
+    return_X_y : bool, default=False
+        Return ``(views, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``views`` (dict ``en``, ``fr``, ``de``, ``it``, ``es`` of float32 arrays
+        of shape (1200, 2000)), ``target`` (int64, 0..5), ``paired`` (all True),
+        ``view_names``, ``DESCR``, ``filename``.
+    (views, y) : tuple
+        When ``return_X_y`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the data file is not under ``data_dir``.
+    """
+    path = _find_file(
+        data_dir, "reuters_multilingual_1200", "reuters_1200_5lang.npz", "Reuters"
+    )
+    arrays = _load_npz(path)
+    _check_keys(arrays, [f"X_{v}" for v in REUTERS_VIEWS] + ["y"], path)
+    views = {v: arrays[f"X_{v}"] for v in REUTERS_VIEWS}
+    if return_X_y:
+        return views, arrays["y"]
+    return _bunch(
+        views,
+        arrays["y"],
+        path,
+        "Multilingual Reuters (Amini et al. 2009; Grimal's 1200-document sample): "
+        "tf-idf, 2000 words per language, views en fr de it es, 6 topics. Row i "
+        "of every view is the same document.",
+    )
+
+
+def load_wikipedia_image_text(
+    data_dir: str | os.PathLike | None = None, *, return_X_y: bool = False
+):
+    """Load the Wikipedia image-text data set: 2866 article sections, 10 classes.
+
+    Row i of ``image`` (128-word SIFT bag of visual words) and of ``text``
+    (10-topic LDA proportions) come from the same section.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        Folder holding ``wikipedia_image_text/wikipedia_2866.npz`` (or the
+        ``.npz`` itself). ``None`` uses ``$SKDATN_DATA_DIR`` or ``../shared/data``.
+    return_X_y : bool, default=False
+        Return ``(views, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``views`` (dict ``image`` (2866, 128), ``text`` (2866, 10)), ``target``
+        (int64, 0..9), ``paired`` (all True), ``is_train`` (the standard 2173
+        training rows), ``class_names``, ``view_names``, ``DESCR``, ``filename``.
+    (views, y) : tuple
+        When ``return_X_y`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the data file is not under ``data_dir``.
+    """
+    path = _find_file(
+        data_dir, "wikipedia_image_text", "wikipedia_2866.npz", "Wikipedia"
+    )
+    arrays = _load_npz(path)
+    _check_keys(arrays, ["X_img", "X_txt", "y", "is_train", "class_names"], path)
+    views = {"image": arrays["X_img"], "text": arrays["X_txt"]}
+    if return_X_y:
+        return views, arrays["y"]
+    return _bunch(
+        views,
+        arrays["y"],
+        path,
+        "Wikipedia image-text (Rasiwasia et al. 2010): image SIFT-BoW 128, text "
+        "LDA 10, 10 categories. Row i's image and text come from the same section.",
+        is_train=arrays["is_train"],
+        class_names=[str(c) for c in arrays["class_names"]],
+    )
+
+
+def load_cub_image_text(
+    data_dir: str | os.PathLike | None = None, *, return_X_y: bool = False
+):
+    """Load the CUB birds image-text data set: 600 images of 10 classes.
+
+    Row i of ``image`` (GoogLeNet, 1024) and ``text`` (doc2vec of the image's
+    descriptions, 300) describe the same bird image.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        Folder holding ``cub_image_text/cub_600.npz`` (or the ``.npz`` itself).
+        ``None`` uses ``$SKDATN_DATA_DIR`` or ``../shared/data``.
+    return_X_y : bool, default=False
+        Return ``(views, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``views`` (dict ``image`` (600, 1024), ``text`` (600, 300)), ``target``
+        (int64, 0..9, 60 each), ``paired`` (all True), ``view_names``,
+        ``DESCR``, ``filename``.
+    (views, y) : tuple
+        When ``return_X_y`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the data file is not under ``data_dir``.
+    """
+    path = _find_file(data_dir, "cub_image_text", "cub_600.npz", "CUB image-text")
+    arrays = _load_npz(path)
+    _check_keys(arrays, ["X_img", "X_txt", "y"], path)
+    views = {"image": arrays["X_img"], "text": arrays["X_txt"]}
+    if return_X_y:
+        return views, arrays["y"]
+    return _bunch(
+        views,
+        arrays["y"],
+        path,
+        "CUB-200-2011, first 10 classes (60 images each): image GoogLeNet 1024, "
+        "text doc2vec 300. Row i's views describe the same image.",
+    )
+
+
+def load_three_sources(
+    data_dir: str | os.PathLike | None = None, *, return_X_y: bool = False
+):
+    """Load 3Sources: the same 169 news stories from BBC, The Guardian and Reuters.
+
+    Each view is a term-count matrix over the outlet's own vocabulary; row i of
+    every view is the same story (written independently by each outlet).
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        Folder holding ``three_sources/3sources_169.npz`` (or the ``.npz``
+        itself). ``None`` uses ``$SKDATN_DATA_DIR`` or ``../shared/data``.
+    return_X_y : bool, default=False
+        Return ``(views, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``views`` (dict ``bbc`` (169, 3560), ``guardian`` (169, 3631),
+        ``reuters`` (169, 3068), float64 counts), ``target`` (int64, 0..5,
+        unbalanced: 56 21 11 18 51 12), ``paired`` (all True), ``view_names``,
+        ``DESCR``, ``filename``.
+    (views, y) : tuple
+        When ``return_X_y`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the data file is not under ``data_dir``.
+    """
+    path = _find_file(data_dir, "three_sources", "3sources_169.npz", "3Sources")
+    arrays = _load_npz(path)
+    _check_keys(arrays, [f"X_{v}" for v in THREE_SOURCES_VIEWS] + ["y"], path)
+    views = {v: arrays[f"X_{v}"].astype(np.float64) for v in THREE_SOURCES_VIEWS}
+    if return_X_y:
+        return views, arrays["y"]
+    return _bunch(
+        views,
+        arrays["y"],
+        path,
+        "3Sources (Greene & Cunningham 2009): 169 stories reported by BBC, The "
+        "Guardian and Reuters, term counts over each outlet's vocabulary, 6 topics.",
+    )
+
+
+def _csr(arrays: dict, prefix: str, path: Path) -> sp.csr_matrix:
+    keys = [f"{prefix}_{part}" for part in ("data", "indices", "indptr", "shape")]
+    _check_keys(arrays, keys, path)
+    data, indices, indptr, shape = (arrays[k] for k in keys)
+    return sp.csr_matrix(
+        (data.astype(np.float64), indices, indptr), shape=tuple(int(s) for s in shape)
+    )
+
+
+def load_webis_cls10_books(
+    data_dir: str | os.PathLike | None = None, *, return_X_y: bool = False
+):
+    """Load the Webis-CLS-10 books slice: English / German review sentiment.
+
+    The paired items are 800 German book reviews (view ``de``) and their English
+    machine translations (view ``en``). 1000 further English reviews with
+    labels, seen in English only, come as ``unpaired_views["en"]`` and
+    ``unpaired_target["en"]``. Every matrix is a sparse CSR of word counts.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        Folder holding ``webis_cls10_books_en_de/cls10_books_en_de.npz`` (or the
+        ``.npz`` itself). ``None`` uses ``$SKDATN_DATA_DIR`` or ``../shared/data``.
+    return_X_y : bool, default=False
+        Return ``(views, y)`` of the 800 paired reviews instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``views`` (dict ``en`` (800, 22478), ``de`` (800, 18927), CSR float64),
+        ``target`` (int64 sentiment, 0 negative, 1 positive), ``paired`` (all
+        True), ``unpaired_views`` (``{"en": CSR (1000, 22478)}``),
+        ``unpaired_target`` (``{"en": (1000,) labels}``), ``vocabularies``
+        (dict of view to array of tokens), ``view_names``, ``DESCR``,
+        ``filename``.
+    (views, y) : tuple
+        When ``return_X_y`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the data file is not under ``data_dir``.
+    """
+    path = _find_file(
+        data_dir, "webis_cls10_books_en_de", "cls10_books_en_de.npz", "Webis-CLS-10"
+    )
+    arrays = _load_npz(path)
+    _check_keys(arrays, ["y_pair", "y_en_train", "vocab_en", "vocab_de"], path)
+    views = {"en": _csr(arrays, "en_pair", path), "de": _csr(arrays, "de_pair", path)}
+    y = arrays["y_pair"]
+    if return_X_y:
+        return views, y
+    bunch = _bunch(
+        views,
+        y,
+        path,
+        "Webis-CLS-10 books (Prettenhofer & Stein 2010): 800 German reviews (de) "
+        "with their English translations (en), plus 1000 labelled English-only "
+        "reviews (unpaired_views['en']); word counts; sentiment labels.",
+        vocabularies={"en": arrays["vocab_en"], "de": arrays["vocab_de"]},
+    )
+    bunch.unpaired_views = {"en": _csr(arrays, "en_train", path)}
+    bunch.unpaired_target = {"en": arrays["y_en_train"]}
+    return bunch

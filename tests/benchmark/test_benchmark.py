@@ -1,0 +1,250 @@
+"""Smoke tests of the benchmark: parsing, CV folds, a quick run, table, JSON, plots."""
+
+import json
+import os
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from skdatn import Domain, Pairs
+from skdatn.benchmark import (
+    DATASETS,
+    SeededFolds,
+    TaskSpec,
+    build_task,
+    default_tasks,
+    discover_baselines,
+    format_table,
+    parse_task,
+    run_analyses,
+    run_benchmark,
+)
+from skdatn.benchmark.__main__ import main
+from skdatn.datasets import load_mfeat
+
+DATA_DIR = Path(
+    os.environ.get("SKDATN_DATA_DIR")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "data"
+)
+needs_data = pytest.mark.skipif(
+    not DATA_DIR.is_dir(), reason=f"shared data folder {DATA_DIR} is absent"
+)
+BUILTIN = ["DATN", "DATN_sup", "DATN_unsup", "SSDAE", "DNN", "SVM"]
+ROW_KEYS = {
+    "dataset",
+    "source",
+    "target",
+    "method",
+    "seed",
+    "accuracy",
+    "fit_seconds",
+    "params",
+}
+
+
+def test_parse_task():
+    assert parse_task("mfeat:fac>fou") == TaskSpec("mfeat", "fac", "fou")
+    assert parse_task("Reuters:en->fr") == TaskSpec("reuters", "en", "fr")
+    assert str(TaskSpec("mfeat", "pix", "fou")) == "mfeat:pix>fou"
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("fac>fou", "dataset:source>target"),
+        ("mfeat:fac", "dataset:source>target"),
+        ("mfeat:fac>fac", "two different views"),
+        ("nope:a>b", "Unknown dataset 'nope'"),
+    ],
+)
+def test_parse_task_errors(text, match):
+    with pytest.raises(ValueError, match=match):
+        parse_task(text)
+
+
+def test_default_tasks_are_the_mfeat_development_tasks():
+    assert [str(t) for t in default_tasks()] == [
+        "mfeat:fac>fou",
+        "mfeat:fac>zer",
+        "mfeat:pix>fou",
+    ]
+
+
+def test_seeded_folds_balanced_quiet_reproducible():
+    y = np.repeat(np.arange(10), 3)
+    X = np.zeros((30, 1))
+    cv = SeededFolds(5, random_state=0)
+    folds = [test for _, test in cv.split(X, y)]
+    assert cv.get_n_splits() == 5
+    assert sorted(np.concatenate(folds)) == list(range(30))
+    assert all(f.size == 6 for f in folds)
+    # each class is spread over 3 different folds
+    for c in range(10):
+        assert len({k for k, f in enumerate(folds) if np.any(y[f] == c)}) == 3
+    again = [test for _, test in SeededFolds(5, random_state=0).split(X, y)]
+    assert all(np.array_equal(a, b) for a, b in zip(folds, again, strict=True))
+    with pytest.raises(ValueError, match="n_splits=5 folds of 3"):
+        list(cv.split(X[:3], y[:3]))
+
+
+def test_unknown_method_and_grid():
+    with pytest.raises(ValueError, match="Unknown method 'XYZ'"):
+        run_benchmark(["mfeat:fac>fou"], ["XYZ"], progress=None)
+    with pytest.raises(ValueError, match="Unknown grid"):
+        run_benchmark(["mfeat:fac>fou"], ["SVM"], grid="huge", progress=None)
+    with pytest.raises(ValueError, match="unknown target view 'abc'"):
+        run_benchmark(["mfeat:fac>abc"], ["SVM"], progress=None)
+
+
+def test_discover_baselines_is_a_dict():
+    assert isinstance(discover_baselines(), dict)
+
+
+class _MajorityBaseline(ClassifierMixin, BaseEstimator):
+    """A stand-in baseline with DATNClassifier's fit signature."""
+
+    def __init__(self, random_state=None, max_epochs=100):
+        self.random_state = random_state
+        self.max_epochs = max_epochs
+
+    def fit(self, X, y, *, X_source=None, pairs=None):
+        assert isinstance(X_source, Domain) and isinstance(pairs, Pairs)
+        values, counts = np.unique(y, return_counts=True)
+        self.classes_ = values
+        self.majority_ = values[np.argmax(counts)]
+        return self
+
+    def predict(self, X):
+        return np.full(X.shape[0], self.majority_)
+
+
+@pytest.mark.parametrize("style", ["registry", "all"])
+def test_baselines_are_discovered_and_run(monkeypatch, style):
+    fake = types.ModuleType("skdatn.baselines")
+    if style == "registry":
+        fake.BASELINES = {"Majority": _MajorityBaseline}
+    else:
+        fake.MajorityClassifier = _MajorityBaseline
+        fake.__all__ = ["MajorityClassifier"]
+    monkeypatch.setitem(sys.modules, "skdatn.baselines", fake)
+    assert discover_baselines() == {"Majority": _MajorityBaseline}
+    rows = run_benchmark(
+        ["mfeat:fac>fou"], ["Majority", "DNN"], quick=True, progress=None
+    )
+    assert [r["method"] for r in rows] == ["Majority", "DNN"]
+    assert rows[0]["accuracy"] == pytest.approx(0.1, abs=0.05)
+    # quick mode runs the baselines only when they are named
+    rows = run_benchmark(["mfeat:fac>fou"], ["DNN"], quick=True, progress=None)
+    assert [r["method"] for r in rows] == ["DNN"]
+
+
+def test_missing_baselines_package_is_skipped(monkeypatch):
+    monkeypatch.setitem(sys.modules, "skdatn.baselines", None)
+    assert discover_baselines() == {}
+
+
+def test_quick_run_all_methods(capsys):
+    rows = run_benchmark(
+        ["mfeat:fac>fou"], BUILTIN, seeds=[0, 1], quick=True, grid="quick"
+    )
+    err = capsys.readouterr().err
+    assert "mfeat:fac>fou seed=1 SVM: accuracy=" in err
+    methods = {r["method"] for r in rows}
+    assert {"DATN", "DATN_sup", "DATN_unsup", "SSDAE", "DNN", "SVM"} <= methods
+    for r in rows:
+        assert ROW_KEYS <= set(r)
+        assert r.get("error") is None, r
+        assert 0.0 <= r["accuracy"] <= 1.0
+    datn = [r for r in rows if r["method"] == "DATN"]
+    assert [r["seed"] for r in datn] == [0, 1]
+    assert set(datn[0]["params"]) == {"alpha", "beta"}
+    assert json.loads(json.dumps(rows)) == rows
+    table = format_table(rows)
+    assert "mfeat:fac>fou" in table and "±" in table and "DATN_unsup" in table
+
+
+def test_cli_quick_writes_json_and_table(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    status = main(
+        ["--quick", "--methods", "DNN,SVM", "--seeds", "3", "--out", str(out)]
+    )
+    assert status == 0
+    captured = capsys.readouterr()
+    assert "DNN" in captured.out and "SVM" in captured.out and "±" in captured.out
+    assert "SVM: accuracy=" in captured.err
+    rows = json.loads(out.read_text())
+    assert len(rows) == 2 and {r["seed"] for r in rows} == {3}
+    assert all(ROW_KEYS <= set(r) for r in rows)
+
+
+def test_cli_errors(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--tasks", "mfeat:fac"])
+    assert exc.value.code == 2
+    assert "dataset:source>target" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--datasets", "nope"])
+    assert "Unknown dataset 'nope'" in capsys.readouterr().err
+
+
+def test_missing_data_dir_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--tasks", "reuters:en>fr", "--data-dir", str(tmp_path), "--quick"])
+    assert exc.value.code == 2
+    assert "Reuters data file was not found" in capsys.readouterr().err
+
+
+def test_build_task_subsets_and_source_test_rows():
+    data = load_mfeat()
+    split = build_task(TaskSpec("mfeat", "fac", "zer"), data, seed=0, n_pairs=50)
+    assert split.pairs.source.shape == (50, 216)
+    np.testing.assert_array_equal(
+        split.X_test_source, data.views["fac"][split.indices["test"]]
+    )
+
+
+def test_quick_analyses_and_plots(tmp_path):
+    rows = run_analyses(
+        "mfeat:fac>fou",
+        [0],
+        methods=["DATN", "DATN_sup", "DNN"],
+        quick=True,
+        progress=None,
+    )
+    kinds = {r["analysis"] for r in rows}
+    assert kinds == {"source_labels", "pairs", "source_unlabeled", "sensitivity"}
+    assert all(r.get("error") is None for r in rows)
+    pairs = sorted({r["setting"]["n_pairs"] for r in rows if r["analysis"] == "pairs"})
+    assert pairs == [50, 100, 200, 400]
+    labels = [r for r in rows if r["analysis"] == "source_labels"]
+    assert all(0 <= r["source_accuracy"] <= 1 for r in labels)
+    pytest.importorskip("matplotlib")
+    from skdatn.benchmark import plot_analyses
+
+    paths = plot_analyses(rows, tmp_path / "plots")
+    assert sorted(p.name for p in paths) == [
+        "fig3_source_labels.png",
+        "fig4_pairs.png",
+        "fig5_source_unlabeled.png",
+        "fig6_sensitivity.png",
+    ]
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+@needs_data
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(set(DATASETS) - {"mfeat"}))
+def test_real_dataset_tasks_fit_their_sizes(name):
+    """Every data set's default tasks can be cut and run (quick DNN + SVM)."""
+    rows = run_benchmark(
+        default_tasks([name]),
+        ["DATN_sup", "SVM"],
+        data_dir=DATA_DIR,
+        quick=True,
+        progress=None,
+    )
+    assert rows and all(r.get("error") is None for r in rows), rows
