@@ -20,6 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils import Bunch, check_random_state
+from threadpoolctl import threadpool_limits
 
 from .._datn import DATNClassifier
 from .._holders import Domain
@@ -623,7 +624,12 @@ def _run_benchmark(tasks, methods, seeds, data_dir, grid, quick, n_jobs, progres
 
 @contextmanager
 def torch_threads(n: int | None):
-    """Set torch's intra-op thread count inside the block, then restore it."""
+    """Set torch's intra-op threads and the BLAS threads (numpy/scipy baselines)
+    inside the block, then restore them.
+
+    The benchmark's matrices are small: extra threads mostly add overhead, and
+    busy-waiting threads slow down badly when another process shares the cores.
+    """
     if n is None:
         yield
         return
@@ -632,7 +638,8 @@ def torch_threads(n: int | None):
     before = torch.get_num_threads()
     torch.set_num_threads(int(n))
     try:
-        yield
+        with threadpool_limits(limits=int(n), user_api="blas"):
+            yield
     finally:
         torch.set_num_threads(before)
 
