@@ -84,8 +84,9 @@ class DATNClassifier(
         ``0`` with no source data is the paper's DNN baseline.
     mmd_target : {"encoded", "mapped"}, default="encoded"
         Compare ``f_S`` with ``f_T`` (the paper's formula) or with ``f_T G``.
-    lambda_reg : float, default=1e-4
-        λ, the L2 penalty on encoder weights and biases (L_reg).
+    lambda_reg : float, default=1e-2
+        λ, the L2 penalty on encoder weights and biases (L_reg). The paper uses
+        1e-4; 1e-2 is measured better with few labelled target rows (user guide).
     lambda_pair : float, default=0.1
         λ0, the ridge penalty of ``G`` in L_pair.
     input_scaling : {"standard", "l2", "maxabs", "none"} or None, default="standard"
@@ -100,8 +101,9 @@ class DATNClassifier(
         Rows per gradient step and block; ``None`` uses full batches.
     pretrain_epochs : int, default=200
         Maximum epochs of intra-domain pretraining, per domain.
-    finetune_epochs : int, default=200
-        Maximum epochs (BCD iterations with full batches) of fine-tuning.
+    finetune_epochs : int, default=50
+        Maximum epochs (BCD iterations with full batches) of fine-tuning. Longer
+        fine-tuning overfits the few labelled target rows (user guide).
     tol : float, default=1e-4
         Relative improvement of a stage's epoch loss that counts as progress.
     n_iter_no_change : int, default=20
@@ -211,14 +213,14 @@ class DATNClassifier(
         intra_weight=1.0,
         recon_weight=0.1,
         mmd_target="encoded",
-        lambda_reg=1e-4,
+        lambda_reg=1e-2,
         lambda_pair=0.1,
         input_scaling="standard",
         solver="adam",
         learning_rate=3e-3,
         batch_size=None,
         pretrain_epochs=200,
-        finetune_epochs=200,
+        finetune_epochs=50,
         tol=1e-4,
         n_iter_no_change=20,
         device="auto",
