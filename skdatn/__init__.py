@@ -5,8 +5,16 @@ data-poor target domain whose features may live in a different space.
 """
 
 from ._datn import DATNClassifier
+from ._datn_cv import DATNClassifierCV
 from ._holders import Domain, Pairs, SlicingRiskWarning
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["DATNClassifier", "Domain", "Pairs", "SlicingRiskWarning", "__version__"]
+__all__ = [
+    "DATNClassifier",
+    "DATNClassifierCV",
+    "Domain",
+    "Pairs",
+    "SlicingRiskWarning",
+    "__version__",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +27,44 @@ from ._torch.training import DomainTensors, TrainingConfig, finetune, pretrain
 from ._validation import TRANSFER_FIT_REQUEST, validate_transfer_fit
 
 _SPARSE = ("csr", "csc", "coo")
+
+
+@dataclass
+class _FitRun:
+    """One fit in progress: the training tensors, the pathways and the log."""
+
+    cfg: TrainingConfig
+    target_net: Pathway
+    T: DomainTensors
+    source_net: Pathway | None = None
+    S: DomainTensors | None = None
+    history: list[dict] = field(default_factory=list)
+    n_epochs: int = 0
+
+    def snapshot(self) -> dict:
+        """The state after pretraining, to restore into another run."""
+        nets = {"target": self.target_net, "source": self.source_net}
+        return {
+            "states": {
+                k: copy.deepcopy(net.state_dict())
+                for k, net in nets.items()
+                if net is not None
+            },
+            "generator": self.cfg.generator.get_state(),
+            "history": copy.deepcopy(self.history),
+            "n_epochs": self.n_epochs,
+        }
+
+    def restore(self, snapshot: dict) -> None:
+        """Continue from :meth:`snapshot` of a run with the same data and seed."""
+        self.target_net.load_state_dict(snapshot["states"]["target"])
+        if self.source_net is not None:
+            self.source_net.load_state_dict(snapshot["states"]["source"])
+        self.cfg.generator.set_state(snapshot["generator"])
+        self.history[:] = copy.deepcopy(snapshot["history"])
+        self.n_epochs = snapshot["n_epochs"]
+
+
 _PREDICT_CHUNK = 8192
 
 
@@ -277,6 +317,14 @@ class DATNClassifier(
         self : DATNClassifier
             The fitted estimator.
         """
+        run = self._prepare_fit(X, y, X_source, y_source, pairs, X_unlabeled)
+        self._pretrain(run)
+        return self._finetune(run)
+
+    # The three steps of fit, separate so that DATNClassifierCV can pretrain once
+    # and fine-tune many (alpha, beta) from the same pretrained state.
+    def _prepare_fit(self, X, y, X_source, y_source, pairs, X_unlabeled) -> _FitRun:
+        """Validate the inputs, fit the scalers, build the tensors and fresh pathways."""
         X, y, inputs, classes, y_codes, ys_codes = validate_transfer_fit(
             self, X, y, X_source, y_source, pairs, X_unlabeled, accept_sparse=_SPARSE
         )
@@ -309,32 +357,51 @@ class DATNClassifier(
         )
         self.classes_ = classes
         self.n_source_features_in_ = inputs.n_source_features
-        cfg = self._training_config(generator)
-        history: list[dict] = []
-        self.history_ = history
         target_net = Pathway(X.shape[1], target_hidden, len(classes), generator)
-        target_net.to(self.device_)
-        source_net = None
+        run = _FitRun(
+            cfg=self._training_config(generator),
+            target_net=target_net.to(self.device_),
+            T=T,
+        )
         self.source_scaler_ = None
-        G = None
-        n_epochs = 0
         if has_source:
-            source_net, S = self._source_domain(
+            run.source_net, run.S = self._source_domain(
                 inputs, ys_codes, use_unlabeled, source_hidden, len(classes), generator
             )
-            n_epochs += pretrain(source_net, S, cfg, history, "pretrain_source")
-        n_epochs += pretrain(target_net, T, cfg, history, "pretrain_target")
-        if has_source:
-            G, n_ft = finetune(source_net, target_net, S, T, cfg, history)
-            n_epochs += n_ft
+        return run
 
-        d = target_hidden[-1]
-        self.G_ = np.eye(d) if G is None else G.detach().cpu().double().numpy()
-        self.target_net_ = target_net.cpu().double().eval()
-        self.source_net_ = (
-            None if source_net is None else source_net.cpu().double().eval()
+    def _pretrain(self, run: _FitRun) -> None:
+        """Stage 1 (Eq. 3), each domain alone."""
+        self._pretrain_source(run)
+        self._pretrain_target(run)
+
+    def _pretrain_source(self, run: _FitRun) -> None:
+        if run.source_net is not None:
+            run.n_epochs += pretrain(
+                run.source_net, run.S, run.cfg, run.history, "pretrain_source"
+            )
+
+    def _pretrain_target(self, run: _FitRun) -> None:
+        run.n_epochs += pretrain(
+            run.target_net, run.T, run.cfg, run.history, "pretrain_target"
         )
-        self.n_iter_ = max(n_epochs, 1)
+
+    def _finetune(self, run: _FitRun):
+        """Stage 2 (Eq. 4, Alg. 1) when there is a source; then the fitted attributes."""
+        G = None
+        if run.source_net is not None:
+            G, n_epochs = finetune(
+                run.source_net, run.target_net, run.S, run.T, run.cfg, run.history
+            )
+            run.n_epochs += n_epochs
+        d = run.target_net.top_width
+        self.G_ = np.eye(d) if G is None else G.detach().cpu().double().numpy()
+        self.target_net_ = run.target_net.cpu().double().eval()
+        self.source_net_ = (
+            None if run.source_net is None else run.source_net.cpu().double().eval()
+        )
+        self.history_ = run.history
+        self.n_iter_ = max(run.n_epochs, 1)
         self._n_features_out = d
         return self
 

@@ -137,7 +137,7 @@ def _check_rows(X, name: str) -> np.ndarray:
     try:
         return check_array(
             X,
-            accept_sparse=("csr", "csc", "coo"),
+            accept_sparse="csr",  # rows get indexed: other formats become CSR
             dtype=(np.float64, np.float32),
             copy=True,
             input_name=name,

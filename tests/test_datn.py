@@ -341,7 +341,7 @@ def test_sparse_input(task):
     sparse = DATNClassifier(**FAST).fit(
         sp.csr_matrix(task.X),
         task.y,
-        X_source=Domain(sp.csr_matrix(task.X_source.X), task.X_source.y),
+        X_source=Domain(sp.coo_matrix(task.X_source.X), task.X_source.y),  # any format
         pairs=Pairs(sp.csr_matrix(task.pairs.source), sp.csr_matrix(task.pairs.target)),
         X_unlabeled=task.X_unlabeled,
     )

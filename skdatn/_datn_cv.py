@@ -1,0 +1,263 @@
+"""DATNClassifierCV: α and β chosen by cross-validation, pretraining shared."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import _fit_context, clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import ParameterGrid, check_cv
+from sklearn.utils import _safe_indexing
+
+from ._datn import DATNClassifier
+from ._validation import validate_transfer_fit
+
+PAPER_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+_SHARED = [p for p in DATNClassifier._get_param_names() if p not in ("alpha", "beta")]
+
+
+class DATNClassifierCV(DATNClassifier):
+    """DATN with α and β selected by k-fold cross-validation, like ``LogisticRegressionCV``.
+
+    Pretraining (Eq. 1-3) does not depend on α, and depends on β only through
+    whether unlabelled rows are used (``beta=0``, DATN_sup, ignores them). So in
+    each fold this estimator pretrains once for the grid's ``beta=0`` points and
+    once for its ``beta>0`` points, then fine-tunes every (α, β) from that
+    pretrained state. Each fine-tuning continues exactly where a standalone
+    ``DATNClassifier(alpha=α, beta=β)`` fit would, so with an int
+    ``random_state`` the cross-validation scores equal those of
+    ``GridSearchCV(DATNClassifier(...), {"alpha": alphas, "beta": betas}, cv=cv)``
+    with the same splits (on the same device and thread count). The best
+    (α, β) is then refitted on all rows; this estimator is that model.
+
+    Parameters
+    ----------
+    alphas : array-like of float, default=(0, 0.5, 1, 2, 5, 10)
+        Candidate weights α of L_trans (the paper's grid).
+    betas : array-like of float, default=(0, 0.5, 1, 2, 5, 10)
+        Candidate weights β of L_unsup (the paper's grid).
+    cv : int, cross-validation generator or iterable, default=5
+        As in ``GridSearchCV`` (an int means ``StratifiedKFold`` for a
+        classifier). With a few labelled target rows per class, a shuffled
+        ``KFold`` avoids scikit-learn's warning about small classes.
+    scoring : str, callable or None, default=None
+        Scorer of the held-out folds; ``None`` is accuracy.
+    **params
+        Every other parameter of :class:`DATNClassifier` (all but ``alpha``
+        and ``beta``), with the same defaults.
+
+    Attributes
+    ----------
+    alpha_, beta_ : float
+        The selected weights.
+    best_params_ : dict
+        ``{"alpha": alpha_, "beta": beta_}``.
+    best_score_ : float
+        Mean cross-validated score of the selected weights.
+    cv_results_ : dict of ndarray
+        ``params``, ``param_alpha``, ``param_beta``, ``split{k}_test_score``,
+        ``mean_test_score``, ``std_test_score`` and ``rank_test_score``, in
+        ``GridSearchCV``'s order and format.
+    n_pretrainings_ : int
+        Pathway pretrainings run (search and refit): one per fold and beta group
+        for the target pathway, one per beta group for the source pathway.
+    classes_, n_features_in_, variant_, G_, history_, ... :
+        The fitted attributes of the refitted :class:`DATNClassifier`.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import KFold
+    >>> from skdatn import DATNClassifierCV
+    >>> from skdatn.datasets import load_mfeat, make_transfer_task
+    >>> views, y = load_mfeat(return_X_y=True)
+    >>> task = make_transfer_task(views["fac"], views["fou"], y, random_state=0)
+    >>> clf = DATNClassifierCV(alphas=[1, 2], betas=[0, 1], cv=KFold(3, shuffle=True, random_state=0),
+    ...                        pretrain_epochs=20, finetune_epochs=10, random_state=0)
+    >>> clf.fit(task.X, task.y, **task.fit_params).n_pretrainings_  # 3 folds x 2 + 2 + 1
+    9
+    >>> sorted(clf.best_params_)
+    ['alpha', 'beta']
+    """
+
+    _parameter_constraints: dict = {
+        **{
+            k: v
+            for k, v in DATNClassifier._parameter_constraints.items()
+            if k not in ("alpha", "beta")
+        },
+        "alphas": ["array-like"],
+        "betas": ["array-like"],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+    }
+
+    def __init__(
+        self,
+        alphas=PAPER_GRID,
+        betas=PAPER_GRID,
+        *,
+        cv=5,
+        scoring=None,
+        hidden_layer_sizes=(128, 64),
+        source_hidden_layer_sizes=None,
+        asymmetric=True,
+        intra_weight=1.0,
+        recon_weight=0.1,
+        mmd_target="encoded",
+        lambda_reg=1e-2,
+        lambda_pair=0.1,
+        input_scaling="standard",
+        solver="adam",
+        learning_rate=3e-3,
+        batch_size=None,
+        pretrain_epochs=200,
+        finetune_epochs=50,
+        tol=1e-4,
+        n_iter_no_change=20,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.alphas = alphas
+        self.betas = betas
+        self.cv = cv
+        self.scoring = scoring
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.source_hidden_layer_sizes = source_hidden_layer_sizes
+        self.asymmetric = asymmetric
+        self.intra_weight = intra_weight
+        self.recon_weight = recon_weight
+        self.mmd_target = mmd_target
+        self.lambda_reg = lambda_reg
+        self.lambda_pair = lambda_pair
+        self.input_scaling = input_scaling
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.pretrain_epochs = pretrain_epochs
+        self.finetune_epochs = finetune_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _estimator(self, alpha: float, beta: float) -> DATNClassifier:
+        """A fresh DATNClassifier with this estimator's settings (random_state
+        deep-copied, as ``clone`` does for each candidate of a grid search)."""
+        params = {name: getattr(self, name) for name in _SHARED}
+        return clone(DATNClassifier(alpha=alpha, beta=beta, **params))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
+        """Select α and β by cross-validation on the labelled target rows, then refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Labelled target rows, split into folds.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        X_source, y_source, pairs, X_unlabeled
+            As in :meth:`DATNClassifier.fit`; used whole in every fold.
+
+        Returns
+        -------
+        self : DATNClassifierCV
+            The refitted estimator.
+        """
+        grid = list(
+            ParameterGrid(
+                {"alpha": self._candidates("alphas"), "beta": self._candidates("betas")}
+            )
+        )
+        transfer = {
+            "X_source": X_source,
+            "y_source": y_source,
+            "pairs": pairs,
+            "X_unlabeled": X_unlabeled,
+        }
+        # Validate everything once up front (clear errors before any training).
+        X, y = validate_transfer_fit(self, X, y, **transfer, accept_sparse="csr")[:2]
+        cv = check_cv(self.cv, y, classifier=True)
+        splits = list(cv.split(X, y))
+        scorer = check_scoring(self._estimator(1.0, 1.0), scoring=self.scoring)
+        scores = np.empty((len(grid), len(splits)))
+        # The source pathway's pretraining sees only source rows: it is the same
+        # in every fold (and in the refit), so it runs once per beta group.
+        source_snapshots: dict[bool, dict] = {}
+        self.n_pretrainings_ = 0
+        for k, (train, test) in enumerate(splits):
+            X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+            X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+            for uses_unlabeled in (False, True):
+                group = [
+                    i for i, p in enumerate(grid) if (p["beta"] > 0) == uses_unlabeled
+                ]
+                if not group:
+                    continue
+                snapshot = None
+                for i in group:
+                    est = self._estimator(**grid[i])
+                    run = est._prepare_fit(X_train, y_train, **transfer)
+                    if snapshot is None:
+                        self._pretrain_shared(
+                            est, run, source_snapshots, uses_unlabeled
+                        )
+                        snapshot = run.snapshot()
+                    else:
+                        run.restore(snapshot)
+                    est._finetune(run)
+                    scores[i, k] = scorer(est, X_test, y_test)
+
+        self.cv_results_ = _cv_results(grid, scores)
+        best = int(np.argmin(self.cv_results_["rank_test_score"]))
+        self.best_params_ = dict(grid[best])
+        self.best_score_ = float(self.cv_results_["mean_test_score"][best])
+        self.alpha_, self.beta_ = self.best_params_["alpha"], self.best_params_["beta"]
+        refit = self._estimator(**self.best_params_)
+        run = refit._prepare_fit(X, y, **transfer)
+        self._pretrain_shared(refit, run, source_snapshots, self.beta_ > 0)
+        refit._finetune(run)
+        for name, value in vars(refit).items():
+            if name.endswith("_") or name == "_n_features_out":
+                setattr(self, name, value)
+        return self
+
+    def _pretrain_shared(self, est, run, source_snapshots: dict, key: bool) -> None:
+        """Pretrain ``run``, reusing the source pathway's pretraining when done."""
+        if key in source_snapshots:
+            run.restore(source_snapshots[key])
+        else:
+            est._pretrain_source(run)
+            source_snapshots[key] = run.snapshot()
+            self.n_pretrainings_ += run.source_net is not None
+        est._pretrain_target(run)
+        self.n_pretrainings_ += 1
+
+    def _candidates(self, name: str) -> list[float]:
+        values = np.asarray(getattr(self, name), dtype=float).ravel()
+        if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise ValueError(
+                f"{name} must be a non-empty list of non-negative floats, got {getattr(self, name)!r}."
+            )
+        return [float(v) for v in values]
+
+
+def _cv_results(grid: list[dict], scores: np.ndarray) -> dict:
+    """GridSearchCV-style results from a (n_candidates, n_splits) score matrix."""
+    mean = scores.mean(axis=1)
+    # GridSearchCV ranks with method="min" after rounding away float noise.
+    order = np.round(mean, 15)
+    ranks = np.array([1 + int(np.sum(order > m)) for m in order], dtype=np.int32)
+    results: dict = {"params": grid}
+    for key in ("alpha", "beta"):
+        results[f"param_{key}"] = np.ma.MaskedArray(
+            [p[key] for p in grid], mask=False, dtype=object
+        )
+    for k in range(scores.shape[1]):
+        results[f"split{k}_test_score"] = scores[:, k]
+    results["mean_test_score"] = mean
+    results["std_test_score"] = scores.std(axis=1)
+    results["rank_test_score"] = ranks
+    return results
