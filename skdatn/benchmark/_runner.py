@@ -23,6 +23,7 @@ from sklearn.utils import Bunch, check_random_state
 from threadpoolctl import threadpool_limits
 
 from .._datn import DATNClassifier
+from .._datn_cv import DATNClassifierCV
 from .._holders import Domain
 from ..datasets import _loaders
 from ..datasets._mfeat import load_mfeat
@@ -315,7 +316,7 @@ class Method:
     baseline: bool = False
 
     def describe(self, fitted) -> dict:
-        if isinstance(fitted, GridSearchCV):
+        if isinstance(fitted, (GridSearchCV, DATNClassifierCV)):
             return {k: _plain(v) for k, v in fitted.best_params_.items()}
         return {}
 
@@ -340,13 +341,16 @@ def _build_datn_cv(ctx: dict, seed: int):
     grid = GRIDS[ctx["grid"]]
     if grid is None:
         return estimator
-    return GridSearchCV(
-        estimator,
-        grid,
-        cv=SeededFolds(min(5, ctx["n_labeled"]), random_state=seed),
-        n_jobs=ctx["n_jobs"],
-        error_score="raise",
-    )
+    cv = SeededFolds(min(5, ctx["n_labeled"]), random_state=seed)
+    if ctx["n_jobs"] not in (None, 1):
+        return GridSearchCV(
+            estimator, grid, cv=cv, n_jobs=ctx["n_jobs"], error_score="raise"
+        )
+    # Same selection as the grid search, with the pretraining shared.
+    params = {
+        k: v for k, v in estimator.get_params().items() if k not in ("alpha", "beta")
+    }
+    return DATNClassifierCV(alphas=grid["alpha"], betas=grid["beta"], cv=cv, **params)
 
 
 def _build_svm(ctx: dict, seed: int):
