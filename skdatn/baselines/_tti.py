@@ -233,7 +233,7 @@ def _fit_translator(M, Xl, Yl, A, B, pair_weight, alpha, max_iter, tol):
         return loss, M.T @ (G.T @ Xl) + A.T @ (R @ B), G.sum(axis=0)
 
     def prox(S, step):
-        U, s, Vt = scipy.linalg.svd(S, full_matrices=False)
+        U, s, Vt = _svd(S)
         s = np.maximum(s - step * alpha, 0.0)
         return (U * s) @ Vt, s.sum()
 
@@ -266,3 +266,12 @@ def _fit_translator(M, Xl, Yl, A, B, pair_weight, alpha, max_iter, tol):
         if converged:
             break
     return S, b, n_iter
+
+
+def _svd(S: np.ndarray):
+    """Thin SVD; LAPACK's divide-and-conquer driver (gesdd) sometimes fails to
+    converge on large matrices, the slower gesvd then does the job."""
+    try:
+        return scipy.linalg.svd(S, full_matrices=False)
+    except np.linalg.LinAlgError:
+        return scipy.linalg.svd(S, full_matrices=False, lapack_driver="gesvd")

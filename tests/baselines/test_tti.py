@@ -72,3 +72,23 @@ def test_needs_pairs_and_source_labels(task):
         TTIClassifier().fit(task.X, task.y, X_source=task.X_source)
     with pytest.raises(ValueError, match="needs labelled source rows"):
         TTIClassifier().fit(task.X, task.y, X_source=task.X_source.X, pairs=task.pairs)
+
+
+def test_svd_falls_back_when_gesdd_fails(task, monkeypatch):
+    import scipy.linalg
+
+    from skdatn.baselines import _tti
+
+    real_svd = scipy.linalg.svd
+    drivers = []
+
+    def flaky_svd(a, full_matrices=True, lapack_driver="gesdd", **kwargs):
+        drivers.append(lapack_driver)
+        if lapack_driver == "gesdd":
+            raise np.linalg.LinAlgError("SVD did not converge")
+        return real_svd(a, full_matrices=full_matrices, lapack_driver=lapack_driver)
+
+    monkeypatch.setattr(_tti.scipy.linalg, "svd", flaky_svd)
+    clf = TTIClassifier(max_iter=5).fit(task.X, task.y, **task.fit_params)
+    assert "gesvd" in drivers
+    assert np.isfinite(clf.predict_proba(task.X_test)).all()
