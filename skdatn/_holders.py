@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ._preprocessing import to_dense
+
 __all__ = ["Domain", "Pairs", "SlicingRiskWarning"]
 
 
@@ -118,6 +120,16 @@ class TransferInputs:
     def has_source(self) -> bool:
         """Whether any source-domain rows were given (source rows or pairs)."""
         return self.X_source is not None or self.pairs_source is not None
+
+    def target_rows(self, X) -> np.ndarray:
+        """Every target row of the fit, dense: ``X``, ``X_unlabeled``, the pairs' target side."""
+        blocks = [X, self.X_unlabeled, self.pairs_target]
+        return np.vstack([to_dense(b) for b in blocks if b is not None])
+
+    def source_rows(self) -> np.ndarray:
+        """Every source row of the fit, dense: ``X_source``, then the pairs' source side."""
+        blocks = [self.X_source, self.pairs_source]
+        return np.vstack([to_dense(b) for b in blocks if b is not None])
 
     @property
     def n_source_features(self) -> int | None:

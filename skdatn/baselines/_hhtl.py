@@ -225,14 +225,7 @@ class HHTLClassifier(TransferClassifier):
             X, y, X_source, y_source, pairs, X_unlabeled
         )
         X = to_dense(X)
-        target_rows = np.vstack(
-            [X]
-            + [
-                to_dense(a)
-                for a in (inputs.X_unlabeled, inputs.pairs_target)
-                if a is not None
-            ]
-        )
+        target_rows = inputs.target_rows(X)
         self.target_scaler_ = StandardScaler().fit(target_rows)
         self.target_weights_ = _stacked_mda(
             self.target_scaler_.transform(target_rows),
@@ -258,9 +251,7 @@ class HHTLClassifier(TransferClassifier):
             )
         pairs_source = to_dense(inputs.pairs_source)
         pairs_target = to_dense(inputs.pairs_target)
-        source_rows = np.vstack(
-            [to_dense(a) for a in (inputs.X_source, pairs_source) if a is not None]
-        )
+        source_rows = inputs.source_rows()
         self.source_scaler_ = StandardScaler().fit(source_rows)
         self.source_weights_ = _stacked_mda(
             self.source_scaler_.transform(source_rows),

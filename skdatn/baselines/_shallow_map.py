@@ -92,12 +92,7 @@ class ShallowMapClassifier(TransferClassifier):
         X, y, inputs, _, y_codes, ys_codes = self._validate_fit(
             X, y, X_source, y_source, pairs, X_unlabeled
         )
-        target_rows = [to_dense(X)] + [
-            to_dense(a)
-            for a in (inputs.X_unlabeled, inputs.pairs_target)
-            if a is not None
-        ]
-        self.target_scaler_ = StandardScaler().fit(np.vstack(target_rows))
+        self.target_scaler_ = StandardScaler().fit(inputs.target_rows(X))
         self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         if not inputs.has_source:
             self.source_scaler_ = self.map_ = None
@@ -112,10 +107,7 @@ class ShallowMapClassifier(TransferClassifier):
             raise ValueError(
                 "ShallowMapClassifier needs labelled source rows (y_source) to train its classifier."
             )
-        source_rows = [
-            to_dense(a) for a in (inputs.X_source, inputs.pairs_source) if a is not None
-        ]
-        self.source_scaler_ = StandardScaler().fit(np.vstack(source_rows))
+        self.source_scaler_ = StandardScaler().fit(inputs.source_rows())
         self.map_ = Ridge(alpha=self.ridge_alpha).fit(
             self.target_scaler_.transform(to_dense(inputs.pairs_target)),
             self.source_scaler_.transform(to_dense(inputs.pairs_source)),

@@ -134,12 +134,7 @@ class TTIClassifier(TransferClassifier):
         X, y, inputs, _, y_codes, ys_codes = self._validate_fit(
             X, y, X_source, y_source, pairs, X_unlabeled
         )
-        target_rows = [to_dense(X)] + [
-            to_dense(a)
-            for a in (inputs.X_unlabeled, inputs.pairs_target)
-            if a is not None
-        ]
-        self.target_scaler_ = StandardScaler().fit(np.vstack(target_rows))
+        self.target_scaler_ = StandardScaler().fit(inputs.target_rows(X))
         Xl = self._scale(self.target_scaler_, to_dense(X))
         n_classes = len(self.classes_)
         if not inputs.has_source:
@@ -162,10 +157,7 @@ class TTIClassifier(TransferClassifier):
                 "TTIClassifier needs labelled source rows (y_source): target rows "
                 "are scored through them."
             )
-        source_rows = [
-            to_dense(a) for a in (inputs.X_source, inputs.pairs_source) if a is not None
-        ]
-        self.source_scaler_ = StandardScaler().fit(np.vstack(source_rows))
+        self.source_scaler_ = StandardScaler().fit(inputs.source_rows())
         Xs = self._scale(
             self.source_scaler_, to_dense(inputs.X_source[inputs.source_labeled])
         )

@@ -272,12 +272,7 @@ class WSDTNClassifier(TransferClassifier):
         n_classes = len(classes)
 
         # Target rows: labelled, unlabelled, paired (pairs last).
-        t_blocks = [X] + [
-            to_dense(a)
-            for a in (inputs.X_unlabeled, inputs.pairs_target)
-            if a is not None
-        ]
-        t_rows = np.vstack(t_blocks)
+        t_rows = inputs.target_rows(X)
         self.target_scaler_ = StandardScaler().fit(t_rows)
         T = _Domain(
             self.target_scaler_.transform(t_rows),
@@ -291,12 +286,10 @@ class WSDTNClassifier(TransferClassifier):
 
         self.source_scaler_ = source_net = None
         if has_source:
-            s_blocks, labeled = [], np.empty(0, dtype=np.int64)
+            labeled = np.empty(0, dtype=np.int64)
             if inputs.X_source is not None:
-                s_blocks.append(to_dense(inputs.X_source))
                 labeled = np.flatnonzero(inputs.source_labeled)
-            s_blocks.append(to_dense(inputs.pairs_source))
-            s_rows = np.vstack(s_blocks)
+            s_rows = inputs.source_rows()
             self.source_scaler_ = StandardScaler().fit(s_rows)
             S = _Domain(
                 self.source_scaler_.transform(s_rows),
