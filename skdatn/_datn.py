@@ -17,16 +17,18 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._device import resolve_device
 from ._holders import TransferInputs, _check_rows
 from ._preprocessing import make_scaler, to_dense
 from ._torch.networks import Pathway
 from ._torch.training import DomainTensors, TrainingConfig, finetune, pretrain
-from ._validation import TRANSFER_FIT_REQUEST, validate_transfer_fit
-
-_SPARSE = ("csr", "csc", "coo")
+from ._validation import (
+    TRANSFER_FIT_REQUEST,
+    validate_target_rows,
+    validate_transfer_fit,
+)
 
 
 @dataclass
@@ -326,7 +328,7 @@ class DATNClassifier(
     def _prepare_fit(self, X, y, X_source, y_source, pairs, X_unlabeled) -> _FitRun:
         """Validate the inputs, fit the scalers, build the tensors and fresh pathways."""
         X, y, inputs, classes, y_codes, ys_codes = validate_transfer_fit(
-            self, X, y, X_source, y_source, pairs, X_unlabeled, accept_sparse=_SPARSE
+            self, X, y, X_source, y_source, pairs, X_unlabeled
         )
         target_hidden, source_hidden = self._layer_sizes()
         has_source = inputs.has_source
@@ -488,8 +490,7 @@ class DATNClassifier(
     # ------------------------------------------------------------ inference
     def _encode_target(self, X) -> torch.Tensor:
         """f_T of validated, scaled target rows (float64, CPU)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype=np.float64)
+        X = validate_target_rows(self, X)
         X = self.target_scaler_.transform(to_dense(X))
         out = []
         with torch.inference_mode():

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._holders import TransferInputs, read_transfer_inputs
+
+#: Sparse formats accepted for the target rows ``X`` (densified before use).
+SPARSE_FORMATS = ("csr", "csc", "coo")
 
 #: Metadata-routing requests of every transfer estimator's ``fit``: the transfer
 #: inputs are requested by default, so GridSearchCV and friends route them to
@@ -28,7 +31,7 @@ def validate_transfer_fit(
     pairs=None,
     X_unlabeled=None,
     *,
-    accept_sparse=("csr", "csc", "coo"),
+    accept_sparse=SPARSE_FORMATS,
 ):
     """Validate the labelled target rows and the transfer inputs of ``fit``.
 
@@ -52,6 +55,15 @@ def validate_transfer_fit(
     )
     classes, y_codes, ys_codes = encode_labels(y, inputs)
     return X, y, inputs, classes, y_codes, ys_codes
+
+
+def validate_target_rows(estimator, X):
+    """Check that ``estimator`` is fitted and validate target rows for inference
+    (float64, as many features as at fit)."""
+    check_is_fitted(estimator)
+    return validate_data(
+        estimator, X, reset=False, accept_sparse=SPARSE_FORMATS, dtype=np.float64
+    )
 
 
 def encode_labels(y: np.ndarray, inputs: TransferInputs):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import TRANSFER_FIT_REQUEST, validate_transfer_fit
+from .._validation import (
+    TRANSFER_FIT_REQUEST,
+    validate_target_rows,
+    validate_transfer_fit,
+)
 
 
 class TransferClassifier(ClassifierMixin, BaseEstimator):
@@ -29,10 +32,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def _validate_predict(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        return validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc", "coo"), dtype=np.float64
-        )
+        return validate_target_rows(self, X)
 
     def _decision(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
