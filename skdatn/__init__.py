@@ -7,6 +7,8 @@ data-poor target domain whose features may live in a different space.
 from ._datn import DATNClassifier
 from ._datn_cv import DATNClassifierCV
 from ._holders import Domain, Pairs, SlicingRiskWarning
+from ._persistence import load, save
+from ._torch.training import TrainingDivergedError
 
 __version__ = "0.1.0.dev0"
 
@@ -16,5 +18,8 @@ __all__ = [
     "Domain",
     "Pairs",
     "SlicingRiskWarning",
+    "TrainingDivergedError",
     "__version__",
+    "load",
+    "save",
 ]

@@ -23,7 +23,13 @@ from ._device import resolve_device
 from ._holders import TransferInputs, _check_rows
 from ._preprocessing import make_scaler, to_dense
 from ._torch.networks import Pathway
-from ._torch.training import DomainTensors, TrainingConfig, finetune, pretrain
+from ._torch.training import (
+    DomainTensors,
+    TrainingConfig,
+    TrainingDivergedError,
+    finetune,
+    pretrain,
+)
 from ._validation import (
     TRANSFER_FIT_REQUEST,
     validate_target_rows,
@@ -320,8 +326,26 @@ class DATNClassifier(
             The fitted estimator.
         """
         run = self._prepare_fit(X, y, X_source, y_source, pairs, X_unlabeled)
-        self._pretrain(run)
-        return self._finetune(run)
+        try:
+            self._pretrain(run)
+            return self._finetune(run)
+        except TrainingDivergedError as exc:
+            self._discard_fit(exc.history)
+            raise
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # Not "any attribute ending in _": a diverged fit leaves history_ alone.
+        return "target_net_" in vars(self)
+
+    def _discard_fit(self, history: list[dict]) -> None:
+        """After a diverged fit: drop every fitted attribute (those of an earlier
+        fit too, partly overwritten by now) but ``history_``, the log up to the
+        divergence. The estimator is then unfitted: no model with NaN weights."""
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__"):
+                delattr(self, name)
+        self.__dict__.pop("_n_features_out", None)
+        self.history_ = history
 
     # The three steps of fit, separate so that DATNClassifierCV can pretrain once
     # and fine-tune many (alpha, beta) from the same pretrained state.
@@ -356,6 +380,7 @@ class DATNClassifier(
             np.arange(X.shape[0]),
             y_codes,
             self.device_,
+            "target rows (X, X_unlabeled and the target side of pairs)",
         )
         self.classes_ = classes
         self.n_source_features_in_ = inputs.n_source_features
@@ -481,6 +506,7 @@ class DATNClassifier(
             np.arange(codes.shape[0]),
             codes,
             self.device_,
+            "source rows (X_source and the source side of pairs)",
         )
         net = Pathway(source_rows.shape[1], hidden, n_classes, generator).to(
             self.device_
@@ -501,11 +527,12 @@ class DATNClassifier(
                     )
                 )
                 out.append(self.target_net_.encode(chunk))
-        return (
+        z = (
             torch.cat(out)
             if out
             else torch.empty((0, self._n_features_out), dtype=torch.float64)
         )
+        return _finite_output(z, "representation")
 
     def _logits(self, X) -> np.ndarray:
         z = self._encode_target(X)
@@ -514,7 +541,7 @@ class DATNClassifier(
                 logits = self.source_net_.logits(z @ torch.from_numpy(self.G_))
             else:
                 logits = self.target_net_.logits(z)
-        return logits.numpy()
+        return _finite_output(logits, "class scores").numpy()
 
     def decision_function(self, X) -> np.ndarray:
         """Class scores ``f_T(x) G ϑ_S`` (``f_T(x) ϑ_T`` for DATN_unsup and target-only).
@@ -628,6 +655,17 @@ class DATNClassifier(
         return tags
 
 
+def _finite_output(values: torch.Tensor, what: str) -> torch.Tensor:
+    """``values`` computed from X; a ValueError (not NaN predictions) when X's
+    values are so large that they overflow."""
+    if not bool(torch.isfinite(values).all()):
+        raise ValueError(
+            f"X gives non-finite {what}: its values are too large for the model "
+            f"(far outside the range of the rows it was fitted on)."
+        )
+    return values
+
+
 def _as_sizes(sizes, name: str) -> tuple[int, ...]:
     sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
     if len(sizes) == 0 or not all(isinstance(s, Integral) and s >= 1 for s in sizes):
@@ -654,14 +692,26 @@ def _stack_rows(blocks):
     return rows, parts
 
 
-def _domain_tensors(rows, parts, labeled_idx, codes, device) -> DomainTensors:
-    """DomainTensors from stacked rows; the last block of ``parts`` holds the pairs."""
+def _domain_tensors(
+    rows, parts, labeled_idx, codes, device, domain: str
+) -> DomainTensors:
+    """DomainTensors from stacked, scaled rows; the last block of ``parts`` holds
+    the pairs. ``domain`` names the rows in the error raised when they do not fit
+    in float32 (training precision)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        rows32 = np.asarray(rows, dtype=np.float32)
+    if not np.isfinite(rows32).all():
+        raise ValueError(
+            f"The {domain} are too large to train on: after input scaling some "
+            f"values are not finite in float32 (|value| > 3.4e38). Rescale them "
+            f"before fit (e.g. divide by a constant)."
+        )
     pair_start, pair_stop = parts[-1]
     pairs = None
     if pair_stop > pair_start:
         pairs = torch.arange(pair_start, pair_stop, device=device)
     return DomainTensors(
-        X=torch.as_tensor(np.asarray(rows, dtype=np.float32), device=device),
+        X=torch.as_tensor(rows32, device=device),
         labeled=torch.as_tensor(labeled_idx, dtype=torch.long, device=device),
         y=torch.as_tensor(codes, dtype=torch.long, device=device),
         pairs=pairs,

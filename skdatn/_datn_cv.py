@@ -9,6 +9,7 @@ from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.utils import _safe_indexing
 
 from ._datn import DATNClassifier
+from ._torch.training import TrainingDivergedError
 from ._validation import validate_transfer_fit
 
 PAPER_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -179,6 +180,14 @@ class DATNClassifierCV(DATNClassifier):
         }
         # Validate everything once up front (clear errors before any training).
         X, y = validate_transfer_fit(self, X, y, **transfer, accept_sparse="csr")[:2]
+        try:
+            return self._search_and_refit(X, y, grid, transfer)
+        except TrainingDivergedError as exc:
+            self._discard_fit(exc.history)
+            raise
+
+    def _search_and_refit(self, X, y, grid: list[dict], transfer: dict):
+        """The search over ``grid`` and the refit of the best candidate."""
         cv = check_cv(self.cv, y, classifier=True)
         splits = list(cv.split(X, y))
         scorer = check_scoring(self._estimator(1.0, 1.0), scoring=self.scoring)
@@ -236,7 +245,10 @@ class DATNClassifierCV(DATNClassifier):
         self.n_pretrainings_ += 1
 
     def _candidates(self, name: str) -> list[float]:
-        values = np.asarray(getattr(self, name), dtype=float).ravel()
+        try:
+            values = np.asarray(getattr(self, name), dtype=float).ravel()
+        except (ValueError, TypeError):
+            values = np.array([np.nan])  # not numbers: the error below
         if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0):
             raise ValueError(
                 f"{name} must be a non-empty list of non-negative floats, got {getattr(self, name)!r}."

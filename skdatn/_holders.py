@@ -139,24 +139,75 @@ class TransferInputs:
         return None
 
 
-def _check_rows(X, name: str) -> np.ndarray:
-    """Validate a 2-D numeric array given as a transfer input; always a copy."""
-    if isinstance(X, (Domain, Pairs)):
-        raise TypeError(
-            f"{name} must be an array-like of shape (n_samples, n_features), "
-            f"got a {type(X).__name__} holder inside another holder."
+#: Fewest pairs accepted. G is a ridge map fitted on the pairs' top-layer codes,
+#: so its rank is at most the number of pairs. With one pair, every mapped target
+#: row ``f_T(x) G`` is a non-negative multiple (ReLU codes) of the one source code,
+#: so the source classifier predicts the same class for every row: at least two
+#: pairs are needed for a map that can tell classes apart.
+MIN_PAIRS = 2
+
+_ROWS = "an array-like of numbers of shape (n_samples, n_features)"
+
+
+def _conversion_problem(exc: Exception) -> bool:
+    """Whether ``exc`` says that values could not be read as numbers."""
+    text = str(exc)
+    return any(
+        s in text
+        for s in (
+            "could not convert",
+            "float() argument",
+            "real number",
+            "Unable to convert",
+            "dtype='numeric' is not compatible",
         )
+    )
+
+
+def reword_array_error(exc: Exception, name: str, value) -> Exception:
+    """The error of reading ``value`` as the 2-D array ``name``, naming it.
+
+    Non-numeric content gets the type that was expected and what was got; other
+    errors (NaN, inf, dimensions, sizes) keep scikit-learn's text after the name.
+    """
+    if _conversion_problem(exc):
+        dtype = getattr(value, "dtype", None)
+        got = f"dtype {dtype}" if dtype is not None else type(value).__name__
+        return type(exc)(
+            f"Invalid {name}: expected {_ROWS}, got non-numeric {got} ({exc})."
+        )
+    return type(exc)(f"Invalid {name}: {exc}")
+
+
+def check_not_holder(
+    value, name: str, what: str = _ROWS, *, reject_none: bool = True
+) -> None:
+    """Refuse a holder (and None) where an array is expected, naming the argument."""
+    if value is None and reject_none:
+        raise TypeError(f"{name} must be {what}, got None.")
+    if isinstance(value, (Domain, Pairs)):
+        raise TypeError(
+            f"{name} must be {what}, got a skdatn.{type(value).__name__}; the "
+            "holders wrap whole transfer inputs (X_source, pairs, X_unlabeled), "
+            "never X, y or the arrays inside another holder."
+        )
+
+
+def _check_rows(X, name: str, *, ensure_min_samples: int = 1) -> np.ndarray:
+    """Validate a 2-D numeric array given as a transfer input; always a copy."""
+    check_not_holder(X, name)
     try:
         return check_array(
             X,
             accept_sparse="csr",  # rows get indexed: other formats become CSR
             dtype=(np.float64, np.float32),
             copy=True,
+            ensure_min_samples=ensure_min_samples,
             input_name=name,
             estimator=None,
         )
-    except ValueError as exc:
-        raise ValueError(f"Invalid {name}: {exc}") from exc
+    except (ValueError, TypeError) as exc:
+        raise reword_array_error(exc, name, X) from exc
 
 
 def unlabeled_mask(y: np.ndarray) -> np.ndarray:
@@ -191,6 +242,7 @@ def _read_source(X_source, y_source):
                 "y_source must be None when X_source is a skdatn.Domain; "
                 "give the source labels as Domain(X, y) instead."
             )
+        check_not_holder(X_source.X, "X_source (the X of its skdatn.Domain)")
         X_source, y_source = X_source.X, X_source.y
     if X_source is None:
         if y_source is not None:
@@ -199,11 +251,27 @@ def _read_source(X_source, y_source):
     X_source = _check_rows(X_source, "X_source")
     if y_source is None:
         return X_source, None, np.zeros(X_source.shape[0], dtype=bool)
-    y_source = np.array(y_source, copy=True)
+    if isinstance(y_source, (Domain, Pairs)):
+        raise TypeError(
+            f"y_source must be an array-like of labels, got a "
+            f"skdatn.{type(y_source).__name__}."
+        )
+    given = type(y_source).__name__
+    try:
+        y_source = np.array(y_source, copy=True)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(
+            f"y_source must be a 1-D array-like of labels, got {given}: {exc}"
+        ) from exc
     if y_source.ndim != 1:
         raise ValueError(
             f"y_source must be 1-D (one label per source row, -1 for unlabelled), "
-            f"got shape {y_source.shape}."
+            f"got {given} of shape {y_source.shape}."
+        )
+    if y_source.dtype.kind == "f" and np.isnan(y_source).any():
+        raise ValueError(
+            "y_source contains NaN; mark unlabelled source rows with -1 (or None "
+            "in an object array)."
         )
     if y_source.shape[0] != X_source.shape[0]:
         raise ValueError(
@@ -231,13 +299,19 @@ def _read_pairs(pairs):
             "pairs must be a skdatn.Pairs or a tuple (X_pairs_source, X_pairs_target), "
             f"got {type(pairs).__name__}."
         )
-    source = _check_rows(source, "pairs (source side)")
-    target = _check_rows(target, "pairs (target side)")
+    source = _check_rows(source, "pairs (source side)", ensure_min_samples=0)
+    target = _check_rows(target, "pairs (target side)", ensure_min_samples=0)
     if source.shape[0] != target.shape[0]:
         raise ValueError(
             f"The two sides of pairs must have the same number of rows (row i of one "
             f"is row i of the other); got {source.shape[0]} source rows and "
             f"{target.shape[0]} target rows."
+        )
+    if source.shape[0] < MIN_PAIRS:
+        raise ValueError(
+            f"pairs has {source.shape[0]} row(s); at least {MIN_PAIRS} are needed "
+            f"(the map G learnt from one pair sends every target row to the same "
+            f"class). Give more pairs, or pairs=None."
         )
     return source, target
 
@@ -255,6 +329,7 @@ def _read_unlabeled(X_unlabeled):
                 "X_unlabeled holds unlabelled target rows: give it as Domain(X) "
                 "without y (labelled target rows go in X, y)."
             )
+        check_not_holder(X_unlabeled.X, "X_unlabeled (the X of its skdatn.Domain)")
         X_unlabeled = X_unlabeled.X
     return _check_rows(X_unlabeled, "X_unlabeled")
 

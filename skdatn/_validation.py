@@ -6,7 +6,13 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._holders import TransferInputs, read_transfer_inputs
+from ._holders import (
+    TransferInputs,
+    _conversion_problem,
+    check_not_holder,
+    read_transfer_inputs,
+    reword_array_error,
+)
 
 #: Sparse formats accepted for the target rows ``X`` (densified before use).
 SPARSE_FORMATS = ("csr", "csc", "coo")
@@ -41,10 +47,24 @@ def validate_transfer_fit(
     (those of the labelled source rows when there are any, else those of ``y``),
     and the class codes of ``y`` and of the labelled source rows.
     """
-    X, y = validate_data(
-        estimator, X, y, accept_sparse=accept_sparse, dtype=(np.float64, np.float32)
+    # None is left to scikit-learn's own errors (its estimator checks expect them).
+    check_not_holder(X, "X", reject_none=False)
+    check_not_holder(
+        y, "y", "an array-like of labels of shape (n_samples,)", reject_none=False
     )
-    check_classification_targets(y)
+    try:
+        X, y = validate_data(
+            estimator, X, y, accept_sparse=accept_sparse, dtype=(np.float64, np.float32)
+        )
+    except (ValueError, TypeError) as exc:
+        # y is not converted to numbers: a conversion error is about X.
+        if _conversion_problem(exc):
+            raise reword_array_error(exc, "X", X) from exc
+        raise
+    try:
+        check_classification_targets(y)
+    except TypeError as exc:  # labels of types that cannot be compared
+        raise ValueError(f"Invalid y: labels must be comparable: {exc}") from exc
     inputs = read_transfer_inputs(
         X.shape[0],
         X.shape[1],
@@ -61,9 +81,15 @@ def validate_target_rows(estimator, X):
     """Check that ``estimator`` is fitted and validate target rows for inference
     (float64, as many features as at fit)."""
     check_is_fitted(estimator)
-    return validate_data(
-        estimator, X, reset=False, accept_sparse=SPARSE_FORMATS, dtype=np.float64
-    )
+    check_not_holder(X, "X", reject_none=False)
+    try:
+        return validate_data(
+            estimator, X, reset=False, accept_sparse=SPARSE_FORMATS, dtype=np.float64
+        )
+    except (ValueError, TypeError) as exc:
+        if _conversion_problem(exc):
+            raise reword_array_error(exc, "X", X) from exc
+        raise
 
 
 def encode_labels(y: np.ndarray, inputs: TransferInputs):
@@ -75,6 +101,11 @@ def encode_labels(y: np.ndarray, inputs: TransferInputs):
             check_classification_targets(y_source)
         except ValueError as exc:
             raise ValueError(f"Invalid y_source: {exc}") from exc
+        except TypeError as exc:  # labels of types that cannot be compared
+            raise ValueError(
+                f"Invalid y_source: labels must be comparable (one type, e.g. all "
+                f"ints or all strings, None or -1 for unlabelled rows): {exc}"
+            ) from exc
         try:
             classes = np.unique(y_source)
         except TypeError as exc:

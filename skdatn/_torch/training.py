@@ -66,8 +66,54 @@ class TrainingConfig:
     generator: torch.Generator
 
 
+#: What each stage name of ``history_`` means, for error messages.
+STAGES = {
+    "pretrain_source": "pretraining of the source pathway",
+    "pretrain_target": "pretraining of the target pathway",
+    "finetune": "fine-tuning",
+}
+
+
 class TrainingDivergedError(FloatingPointError):
-    """The training loss became NaN or infinite."""
+    """The training loss, or a weight, became NaN or infinite.
+
+    Attributes
+    ----------
+    stage : str
+        The stage that diverged: ``"pretrain_source"``, ``"pretrain_target"``
+        or ``"finetune"``.
+    epoch : int
+        The epoch (1-based, within the stage) at which it was detected.
+    history : list of dict
+        The per-epoch records of the fit up to and including that epoch, as in
+        ``history_``; the estimator's ``history_`` is set to it as well.
+    """
+
+    def __init__(self, message: str, stage: str, epoch: int, history: list[dict]):
+        super().__init__(message)
+        self.stage, self.epoch, self.history = stage, epoch, history
+
+    def __reduce__(self):  # picklable across processes despite the extra arguments
+        return type(self), (str(self), self.stage, self.epoch, self.history)
+
+
+def diverged(
+    stage: str, epoch: int, what: str, cfg: TrainingConfig, history: list[dict]
+) -> TrainingDivergedError:
+    """The error for a non-finite ``what`` in ``stage`` at ``epoch``."""
+    return TrainingDivergedError(
+        f"Training diverged in the {STAGES.get(stage, stage)} (stage {stage!r}) at "
+        f"epoch {epoch}: {what}. Try a smaller learning_rate (it is "
+        f"{cfg.learning_rate:g}), or check the scale of the inputs "
+        f"(input_scaling). history_ holds the losses up to this epoch.",
+        stage,
+        epoch,
+        list(history),
+    )
+
+
+def _all_finite(params: list[torch.Tensor]) -> bool:
+    return bool(torch.stack([p.detach().isfinite().all() for p in params]).all())
 
 
 def make_optimizer(params, solver: str, learning_rate: float) -> torch.optim.Optimizer:
@@ -164,10 +210,12 @@ def _run_stage(
                 f"[skdatn] {stage} epoch {epoch}: {parts}", file=sys.stderr, flush=True
             )
         if not math.isfinite(record["loss"]):
-            raise TrainingDivergedError(
-                f"Training diverged: the loss became {record['loss']} in stage "
-                f"{stage!r} at epoch {epoch}. Try a smaller learning_rate, or check "
-                f"the input scaling."
+            raise diverged(
+                stage, epoch, f"the loss became {record['loss']}", cfg, history
+            )
+        if not _all_finite(params):
+            raise diverged(
+                stage, epoch, "a weight became NaN or infinite", cfg, history
             )
         if plateau.should_stop(record["loss"]):
             break
@@ -317,4 +365,8 @@ def finetune(
     if not asym:
         return None, n_epochs
     refresh_G()  # Alg. 1 line 15: G of the final encoders
+    if not bool(state["G"].isfinite().all()):
+        raise diverged(
+            "finetune", n_epochs, "the final map G is not finite", cfg, history
+        )
     return state["G"], n_epochs
