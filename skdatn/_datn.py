@@ -521,10 +521,10 @@ class DATNClassifier(
         out = []
         with torch.inference_mode():
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
-                chunk = torch.from_numpy(
-                    np.ascontiguousarray(
-                        X[start : start + _PREDICT_CHUNK], dtype=np.float64
-                    )
+                # A copy: X may be the caller's array (input_scaling="none"),
+                # maybe read-only; torch must not share its memory.
+                chunk = torch.tensor(
+                    X[start : start + _PREDICT_CHUNK], dtype=torch.float64
                 )
                 out.append(self.target_net_.encode(chunk))
         z = (

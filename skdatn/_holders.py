@@ -160,6 +160,7 @@ def _conversion_problem(exc: Exception) -> bool:
             "real number",
             "Unable to convert",
             "dtype='numeric' is not compatible",
+            "inhomogeneous",
         )
     )
 
@@ -170,6 +171,10 @@ def reword_array_error(exc: Exception, name: str, value) -> Exception:
     Non-numeric content gets the type that was expected and what was got; other
     errors (NaN, inf, dimensions, sizes) keep scikit-learn's text after the name.
     """
+    if "inhomogeneous" in str(exc):
+        return ValueError(
+            f"Invalid {name}: expected {_ROWS}, got rows of different lengths ({exc})."
+        )
     if _conversion_problem(exc):
         dtype = getattr(value, "dtype", None)
         got = f"dtype {dtype}" if dtype is not None else type(value).__name__

@@ -124,8 +124,14 @@ def encode_labels(y: np.ndarray, inputs: TransferInputs):
         classes = np.unique(y)
         index = {c: i for i, c in enumerate(classes.tolist())}
     if len(classes) < 2:
+        where = (
+            "the labelled source rows (y_source) have"
+            if y_source is not None
+            else "y has"
+        )
         raise ValueError(
-            f"This classifier needs at least 2 classes; got 1 class ({classes[0]!r})."
+            f"This classifier needs at least 2 classes; {where} 1 class "
+            f"({classes[0]!r})."
         )
     y_codes = np.fromiter((index[c] for c in y.tolist()), dtype=np.int64, count=len(y))
     ys_codes = (
