@@ -273,11 +273,10 @@ def _encode(value: Any, name: str) -> Any:
 
 def _encode_array(a: np.ndarray, name: str) -> dict:
     if a.dtype.kind in "biuf":
-        return {
-            _TAG: "ndarray",
-            "dtype": a.dtype.str,
-            "tensor": torch.from_numpy(np.array(a, copy=True, order="C")),
-        }
+        # order="K" keeps the memory layout (G_ is Fortran-ordered): matrix
+        # products, hence predictions, may differ in the last bit without it.
+        tensor = torch.from_numpy(np.array(a, copy=True, order="K"))
+        return {_TAG: "ndarray", "dtype": a.dtype.str, "tensor": tensor}
     if a.dtype.kind in "OU":  # labels, feature names: a list of plain items
         items = [v.item() if isinstance(v, np.generic) else v for v in a.ravel()]
         if not all(type(v) in _PLAIN for v in items):
