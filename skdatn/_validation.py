@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -57,14 +59,16 @@ def validate_transfer_fit(
             estimator, X, y, accept_sparse=accept_sparse, dtype=(np.float64, np.float32)
         )
     except (ValueError, TypeError) as exc:
-        # y is not converted to numbers: a conversion error is about X.
-        if _conversion_problem(exc):
-            raise reword_array_error(exc, "X", X) from exc
-        raise
+        reworded = _naming_X(exc, X)
+        if reworded is None:
+            raise
+        raise reworded from exc
     try:
         check_classification_targets(y)
     except TypeError as exc:  # labels of types that cannot be compared
         raise ValueError(f"Invalid y: labels must be comparable: {exc}") from exc
+    except ValueError as exc:
+        raise ValueError(f"Invalid y: {exc}") from exc
     inputs = read_transfer_inputs(
         X.shape[0],
         X.shape[1],
@@ -87,9 +91,23 @@ def validate_target_rows(estimator, X):
             estimator, X, reset=False, accept_sparse=SPARSE_FORMATS, dtype=np.float64
         )
     except (ValueError, TypeError) as exc:
-        if _conversion_problem(exc):
-            raise reword_array_error(exc, "X", X) from exc
-        raise
+        reworded = _naming_X(exc, X)
+        if reworded is None:
+            raise
+        raise reworded from exc
+
+
+def _naming_X(exc: Exception, X) -> Exception | None:
+    """scikit-learn's error about the target rows ``X`` (or ``y``), reworded to
+    name the argument where its text does not (``None``: it does already)."""
+    if _conversion_problem(exc):  # y is never converted to numbers: it is X
+        return reword_array_error(exc, "X", X)
+    text = str(exc)
+    if "inconsistent numbers of samples" in text:
+        return type(exc)(f"X and y must have one label per row: {text}")
+    if re.search(r"\b(X|y)\b", text):
+        return None  # "Input X contains NaN", "X has 2 features, ...", ...
+    return type(exc)(f"Invalid X: {text}")
 
 
 def encode_labels(y: np.ndarray, inputs: TransferInputs):
