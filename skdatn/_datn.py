@@ -182,6 +182,8 @@ class DATNClassifier(
         The target-to-source map; the identity when the model has none.
     history_ : list of dict
         One record per epoch: ``stage``, ``epoch``, ``loss`` and every loss term.
+        Also set (alone) when ``fit`` raises :class:`TrainingDivergedError`:
+        the records up to the failing epoch.
     n_iter_ : int
         Epochs run, both stages and both domains together.
     device_ : str
@@ -316,7 +318,9 @@ class DATNClassifier(
             unlabelled rows. Every class of ``y`` must appear in it.
         pairs : Pairs or tuple (X_pairs_source, X_pairs_target), default=None
             Rows seen in both domains, row i of one side being row i of the
-            other. Required for the asymmetric transfer when source data is given.
+            other. Required for the asymmetric transfer when source data is
+            given; at least 2 pairs (one pair gives a map ``G`` that sends every
+            target row to the same class).
         X_unlabeled : array-like of shape (n_unlabeled, n_features) or Domain, default=None
             Unlabelled target rows.
 
@@ -324,6 +328,14 @@ class DATNClassifier(
         -------
         self : DATNClassifier
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For an invalid input, naming it (see the user guide for the checks).
+        skdatn.TrainingDivergedError
+            If the loss or a weight becomes NaN or infinite. The estimator is
+            then unfitted but for ``history_``, the losses up to that epoch.
         """
         run = self._prepare_fit(X, y, X_source, y_source, pairs, X_unlabeled)
         try:

@@ -87,6 +87,19 @@ class TrainingDivergedError(FloatingPointError):
     history : list of dict
         The per-epoch records of the fit up to and including that epoch, as in
         ``history_``; the estimator's ``history_`` is set to it as well.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdatn import DATNClassifier, TrainingDivergedError
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(20, 3)), np.arange(20) % 2
+    >>> clf = DATNClassifier(solver="sgd", learning_rate=1e6, random_state=0)
+    >>> try:
+    ...     clf.fit(X, y)
+    ... except TrainingDivergedError as exc:
+    ...     print(exc.stage, exc.epoch, len(clf.history_) == exc.epoch)
+    pretrain_target 2 True
     """
 
     def __init__(self, message: str, stage: str, epoch: int, history: list[dict]):
