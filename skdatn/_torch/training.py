@@ -94,12 +94,13 @@ class TrainingDivergedError(FloatingPointError):
     >>> from skdatn import DATNClassifier, TrainingDivergedError
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.normal(size=(20, 3)), np.arange(20) % 2
-    >>> clf = DATNClassifier(solver="sgd", learning_rate=1e6, random_state=0)
+    >>> clf = DATNClassifier(hidden_layer_sizes=(8,), solver="sgd",
+    ...                      learning_rate=1e6, random_state=0)
     >>> try:
     ...     clf.fit(X, y)
     ... except TrainingDivergedError as exc:
-    ...     print(exc.stage, exc.epoch, len(clf.history_) == exc.epoch)
-    pretrain_target 2 True
+    ...     print(exc.stage, clf.history_ == exc.history, len(exc.history) == exc.epoch)
+    pretrain_target True True
     """
 
     def __init__(self, message: str, stage: str, epoch: int, history: list[dict]):
