@@ -6,7 +6,9 @@ error type and a piece of its message (which names the argument).
 """
 
 import numpy as np
+import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -115,6 +117,34 @@ FIT_CASES = [
         {},
         ValueError,
         "Invalid X_unlabeled: .*NaN",
+    ),
+    (
+        "nan-sparse-X",
+        fit_args(X=sp.csr_matrix(spoil(X))),
+        {},
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "nan-sparse-X_source",
+        fit_args(X_source=Domain(sp.coo_matrix(spoil(XS)), YS)),
+        {},
+        ValueError,
+        "Invalid X_source: Input X_source contains NaN",
+    ),
+    (
+        "nan-dataframe-X_unlabeled",
+        fit_args(X_unlabeled=pd.DataFrame(spoil(XU))),
+        {},
+        ValueError,
+        "Invalid X_unlabeled: Input X_unlabeled contains NaN",
+    ),
+    (
+        "pandas-NA-y",
+        fit_args(y=pd.Series([0, 1, pd.NA] * 3 + [0], dtype="Int64")),
+        {},
+        ValueError,
+        "Input y contains NaN",
     ),
     # --- values that overflow float32 training precision after scaling
     (
@@ -311,6 +341,13 @@ FIT_CASES = [
         {},
         ValueError,
         "Complex data not supported",
+    ),
+    (
+        "text-column-dataframe-X",
+        fit_args(X=pd.DataFrame({"a": ["x"] * 10, "b": 1.0, "c": 2.0})),
+        {},
+        ValueError,
+        "Invalid X: expected an array-like of numbers .*got non-numeric DataFrame",
     ),
     # --- dimensions
     ("3d-X", fit_args(X=np.zeros((10, 3, 2))), {}, ValueError, "dim 3"),
@@ -621,6 +658,7 @@ INFERENCE = [
 PREDICT_CASES = [
     ("nan", spoil(X), ValueError, "Input X contains NaN"),
     ("inf", spoil(X, -np.inf), ValueError, "Input X contains infinity"),
+    ("nan-sparse", sp.csr_matrix(spoil(X)), ValueError, "Input X contains NaN"),
     (
         "features",
         X[:, :2],
