@@ -137,9 +137,13 @@ class DATNClassifier(
         1e-4; 1e-2 is measured better with few labelled target rows (user guide).
     lambda_pair : float, default=0.1
         λ0, the ridge penalty of ``G`` in L_pair.
-    input_scaling : {"standard", "l2", "maxabs", "none"} or None, default="standard"
+    input_scaling : {"auto", "standard", "l2", "maxabs", "none"} or None, default="auto"
         Scaling fitted per domain on all of its rows: standardise features,
         L2-normalise rows (times ``sqrt(n_features)``), scale by max abs, or none.
+        ``"auto"`` chooses per domain: max abs for sparse matrices and for
+        non-negative data with at most 10% non-zero entries (bags of words,
+        tf-idf, counts), standardisation otherwise. The fitted scalers are
+        ``source_scaler_`` and ``target_scaler_``.
     solver : {"adam", "rmsprop", "sgd"}, default="adam"
         Optimiser. ``"rmsprop"`` with ``learning_rate=1e-4`` is the paper's
         setting (TensorFlow RMSProp, decay 0.8, momentum 0.8).
@@ -149,7 +153,7 @@ class DATNClassifier(
         Rows per gradient step and block; ``None`` uses full batches.
     pretrain_epochs : int, default=200
         Maximum epochs of intra-domain pretraining, per domain.
-    finetune_epochs : int, default=50
+    finetune_epochs : int, default=30
         Maximum epochs (BCD iterations with full batches) of fine-tuning. Longer
         fine-tuning overfits the few labelled target rows (user guide).
     tol : float, default=1e-4
@@ -239,7 +243,10 @@ class DATNClassifier(
         "mmd_target": [StrOptions({"encoded", "mapped"})],
         "lambda_reg": [Interval(Real, 0, None, closed="left")],
         "lambda_pair": [Interval(Real, 0, None, closed="neither")],
-        "input_scaling": [StrOptions({"standard", "l2", "maxabs", "none"}), None],
+        "input_scaling": [
+            StrOptions({"auto", "standard", "l2", "maxabs", "none"}),
+            None,
+        ],
         "solver": [StrOptions({"adam", "rmsprop", "sgd"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -265,12 +272,12 @@ class DATNClassifier(
         mmd_target="encoded",
         lambda_reg=1e-2,
         lambda_pair=0.1,
-        input_scaling="standard",
+        input_scaling="auto",
         solver="adam",
         learning_rate=3e-3,
         batch_size=None,
         pretrain_epochs=200,
-        finetune_epochs=50,
+        finetune_epochs=30,
         tol=1e-4,
         n_iter_no_change=20,
         device="auto",
@@ -385,7 +392,9 @@ class DATNClassifier(
         target_rows, target_parts = _stack_rows(
             [X, inputs.X_unlabeled if use_unlabeled else None, inputs.pairs_target]
         )
-        self.target_scaler_ = make_scaler(self.input_scaling).fit(target_rows)
+        self.target_scaler_ = make_scaler(self.input_scaling, target_rows).fit(
+            target_rows
+        )
         T = _domain_tensors(
             self.target_scaler_.transform(target_rows),
             target_parts,
@@ -511,7 +520,9 @@ class DATNClassifier(
                 "The source domain has no rows to learn from: X_source holds only "
                 "unlabelled rows, which beta=0 (DATN_sup) ignores, and no pairs were given."
             )
-        self.source_scaler_ = make_scaler(self.input_scaling).fit(source_rows)
+        self.source_scaler_ = make_scaler(self.input_scaling, source_rows).fit(
+            source_rows
+        )
         S = _domain_tensors(
             self.source_scaler_.transform(source_rows),
             parts,

@@ -12,7 +12,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler, StandardScaler
 
-SCALINGS = ("standard", "l2", "maxabs", "none")
+SCALINGS = ("auto", "standard", "l2", "maxabs", "none")
+
+#: "auto" scales a domain by its maximum absolute values when at most this
+#: fraction of its entries are non-zero and none is negative (bags of words,
+#: tf-idf, counts), and standardises it otherwise.
+SPARSE_DENSITY = 0.1
 
 
 def _scaled_l2_rows(X: np.ndarray) -> np.ndarray:
@@ -22,8 +27,28 @@ def _scaled_l2_rows(X: np.ndarray) -> np.ndarray:
     return X * (np.sqrt(X.shape[1]) / norms)
 
 
-def make_scaler(kind: str | None):
-    """A fresh, unfitted scaler for ``input_scaling=kind``."""
+def resolve_scaling(kind: str | None, X) -> str | None:
+    """The scaling ``input_scaling=kind`` gives the rows ``X`` of one domain.
+
+    ``"auto"`` becomes ``"maxabs"`` for sparse matrices and for non-negative
+    data with at most ``SPARSE_DENSITY`` non-zero entries: centring such
+    data would destroy its sparsity, and dividing by a rare word's small
+    standard deviation blows it up (standard scaling of the Reuters tf-idf cost
+    0.29 of accuracy). Everything else becomes ``"standard"``.
+    """
+    if kind != "auto":
+        return kind
+    if sp.issparse(X):
+        return "maxabs"
+    X = np.asarray(X)
+    if X.size and X.min() >= 0 and np.count_nonzero(X) <= SPARSE_DENSITY * X.size:
+        return "maxabs"
+    return "standard"
+
+
+def make_scaler(kind: str | None, X=None):
+    """A fresh, unfitted scaler for ``input_scaling=kind`` (``X``: rows for "auto")."""
+    kind = resolve_scaling(kind, X)
     if kind == "standard":
         return StandardScaler()
     if kind == "l2":

@@ -71,7 +71,6 @@ DATASETS: dict[str, DatasetSpec] = {
                 n_target_unlabeled=180,
                 n_test=300,
             ),
-            estimator_kwargs=dict(input_scaling="l2"),
             note="development tasks",
         ),
         DatasetSpec(
@@ -290,7 +289,7 @@ _PAPER_VALUES = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0]
 #: Selection grids for DATN's α and β (5-fold CV on the labelled target rows).
 GRIDS: dict[str, dict[str, list[float]] | None] = {
     "paper": {"alpha": _PAPER_VALUES, "beta": _PAPER_VALUES},
-    "small": {"alpha": [0.5, 2.0, 5.0], "beta": [1.0]},
+    "small": {"alpha": [0.5, 1.0, 2.0], "beta": [0.0, 1.0]},
     "quick": {"alpha": [0.5, 2.0], "beta": [1.0]},
     "none": None,
 }
