@@ -9,8 +9,11 @@ import sys
 import warnings
 from pathlib import Path
 
-# Document the checkout this file belongs to, even without an editable install.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Document the checkout this file belongs to, even without an editable install;
+# docs/ itself holds the gallery's sort key.
+_DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(_DOCS.parent))
+sys.path.insert(0, str(_DOCS))
 
 import skdatn  # noqa: E402
 
@@ -29,7 +32,7 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "benchmark/README.md", "sg_execution_times.rst"]
+exclude_patterns = ["_build"]
 root_doc = "index"
 default_role = "literal"
 
@@ -40,7 +43,6 @@ autodoc_typehints = "none"  # numpydoc's Parameters sections give the types
 # The class template lists the methods itself (autosummary table + autodoc).
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-
 
 
 def _skip_sklearn_member(app, what, name, obj, skip, options):
@@ -63,6 +65,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": "/plot_",
     "ignore_pattern": r"__init__\.py",
+    "within_subsection_order": "_gallery_order.ExampleOrder",
     "doc_module": ("skdatn",),
     "backreferences_dir": "generated/backreferences",
     "reference_url": {"skdatn": None},
