@@ -205,7 +205,7 @@ class DATNClassifier(
 
     References
     ----------
-    J. Wang, P. Cui, W. Zhu. Deep Asymmetric Transfer Network for Unbalanced
+    D. Wang, P. Cui, W. Zhu. Deep Asymmetric Transfer Network for Unbalanced
     Domain Adaptation. AAAI 2018.
 
     Examples

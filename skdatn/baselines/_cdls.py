@@ -108,9 +108,10 @@ class CDLSClassifier(TransferClassifier):
         Class labels.
     n_features_in_ : int
         Number of target features.
-    components_ : ndarray of shape (n_components_, n_features_in_)
-        The target PCA directions (``P_T`` transposed).
-    source_projection_ : ndarray of shape (n_source_features, n_components_) or None
+    components_ : ndarray of shape (n_kept, n_features)
+        The target PCA directions (``P_T`` transposed); ``n_kept`` is
+        ``n_components`` capped at the number of target features and rows.
+    source_projection_ : ndarray of shape (n_source_features, n_kept) or None
         ``P_S`` (``None`` without source rows).
     source_weights_ : ndarray of shape (n_labeled_source,) or None
         Landmark weights ``alpha`` of the labelled source rows, in [0, 1].

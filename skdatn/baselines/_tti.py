@@ -78,11 +78,11 @@ class TTIClassifier(TransferClassifier):
         Number of target features.
     target_scaler_, source_scaler_ : StandardScaler
         Per-domain scalers (``source_scaler_`` is ``None`` without source data).
-    translator_ : ndarray of shape (n_source_features, n_features_in_) or None
+    translator_ : ndarray of shape (n_source_features, n_features) or None
         ``S`` on the scaled features.
     rank_ : int
         Rank of the translator (0 without source data).
-    coef_ : ndarray of shape (n_classes, n_features_in_)
+    coef_ : ndarray of shape (n_classes, n_features)
         ``f_k`` as a linear function of the scaled target row.
     intercept_ : ndarray of shape (n_classes,)
         The biases ``b_k``.
