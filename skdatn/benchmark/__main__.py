@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(GRIDS),
         default=None,
         help="alpha/beta grid of DATN's 5-fold CV: small (default, alpha in "
-        "{0.5,1,2}, beta in {0,1}), paper ({0,0.5,1,2,5,10}^2, slow), quick, none "
+        "{0.25,0.5,1}, beta 1; held-out log-loss), paper ({0,0.5,1,2,5,10}^2, slow), "
+        "quick, none "
         "(alpha=2, beta=1)",
     )
     parser.add_argument(
