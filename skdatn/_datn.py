@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -19,9 +20,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._device import resolve_device
+from ._device import data_device, resolve_device
 from ._holders import TransferInputs, _check_rows
-from ._preprocessing import make_scaler, to_dense
+from ._preprocessing import iter_chunks, make_scaler
+from ._torch.data import build_rows
 from ._torch.networks import Pathway
 from ._torch.training import (
     DomainTensors,
@@ -71,9 +73,6 @@ class _FitRun:
         self.cfg.generator.set_state(snapshot["generator"])
         self.history[:] = copy.deepcopy(snapshot["history"])
         self.n_epochs = snapshot["n_epochs"]
-
-
-_PREDICT_CHUNK = 8192
 
 
 class DATNClassifier(
@@ -150,7 +149,16 @@ class DATNClassifier(
     learning_rate : float, default=3e-3
         Step size of the optimiser.
     batch_size : int, default=None
-        Rows per gradient step and block; ``None`` uses full batches.
+        Rows per gradient step and block; ``None`` uses full batches. Each step
+        takes a batch of rows of each domain, a batch of labelled rows of each
+        domain and a batch of pairs (blocks smaller than an epoch's worth of
+        batches are cycled), so an epoch has ``ceil(n_rows / batch_size)``
+        steps and the memory of a step is bounded by the batch. With
+        mini-batches L_unsup is the MMD of the two batches of rows (an
+        estimate of the full MMD biased up by the batch variance of the means)
+        and ``G`` is refreshed from all pairs once per epoch. A full batch too
+        large for one pass is processed in chunks whose gradients add up to the
+        same step (user guide, "Large and sparse data").
     pretrain_epochs : int, default=200
         Maximum epochs of intra-domain pretraining, per domain.
     finetune_epochs : int, default=30
@@ -163,7 +171,14 @@ class DATNClassifier(
         every epoch.
     device : str or torch.device, default="auto"
         ``"auto"`` (a GPU when torch sees one), ``"cpu"``, ``"cuda"`` or
-        ``"cuda:N"``. Fitted modules are moved back to the CPU.
+        ``"cuda:N"``. On a GPU the training rows are moved there once when
+        they take at most half of its free memory, else each batch is moved on
+        its own. Fitted modules are moved back to the CPU.
+    mixed_precision : {"bfloat16", "float16"} or None, default=None
+        Run the forward passes under ``torch.autocast`` in this type (losses,
+        ``G`` and the weights stay in float32, ``G`` is solved in float64);
+        ``"float16"`` adds dynamic loss scaling. Meant for GPUs; ``None``
+        trains in float32.
     random_state : int, RandomState instance or None, default=None
         Seeds initial weights and batch order through a private generator;
         torch's global RNG is left untouched.
@@ -193,10 +208,11 @@ class DATNClassifier(
     device_ : str
         The device the model was trained on.
     target_net_, source_net_ : torch.nn.Module
-        The fitted pathways (float64, on the CPU); ``source_net_`` is ``None``
-        for a target-only model.
+        The fitted pathways, trained in float32 and kept in float64 on the CPU
+        for inference; ``source_net_`` is ``None`` for a target-only model.
     target_scaler_, source_scaler_ : transformer
-        The fitted per-domain input scalers.
+        The fitted per-domain input scalers (``transform`` gives dense float64
+        rows).
 
     See Also
     --------
@@ -255,6 +271,7 @@ class DATNClassifier(
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str, torch.device],
+        "mixed_precision": [StrOptions({"bfloat16", "float16"}), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -281,6 +298,7 @@ class DATNClassifier(
         tol=1e-4,
         n_iter_no_change=20,
         device="auto",
+        mixed_precision=None,
         random_state=None,
         verbose=0,
     ):
@@ -303,6 +321,7 @@ class DATNClassifier(
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -317,7 +336,7 @@ class DATNClassifier(
             Labelled target rows.
         y : array-like of shape (n_samples,)
             Their labels (any type: ints, strings, ...).
-        X_source : array-like of shape (n_source, n_source_features) or Domain, default=None
+        X_source : {array-like, sparse matrix} of shape (n_source, n_source_features) or Domain, default=None
             Source rows; ``Domain(X_source, y_source)`` keeps them whole under
             cross-validation.
         y_source : array-like of shape (n_source,), default=None
@@ -325,10 +344,10 @@ class DATNClassifier(
             unlabelled rows. Every class of ``y`` must appear in it.
         pairs : Pairs or tuple (X_pairs_source, X_pairs_target), default=None
             Rows seen in both domains, row i of one side being row i of the
-            other. Required for the asymmetric transfer when source data is
-            given; at least 2 pairs (one pair gives a map ``G`` that sends every
-            target row to the same class).
-        X_unlabeled : array-like of shape (n_unlabeled, n_features) or Domain, default=None
+            other (arrays or sparse matrices). Required for the asymmetric
+            transfer when source data is given; at least 2 pairs (one pair
+            gives a map ``G`` that sends every target row to the same class).
+        X_unlabeled : {array-like, sparse matrix} of shape (n_unlabeled, n_features) or Domain, default=None
             Unlabelled target rows.
 
         Returns
@@ -343,6 +362,12 @@ class DATNClassifier(
         skdatn.TrainingDivergedError
             If the loss or a weight becomes NaN or infinite. The estimator is
             then unfitted but for ``history_``, the losses up to that epoch.
+
+        Notes
+        -----
+        Sparse inputs are never densified whole (only the rows of a batch
+        are), and float inputs are read without being copied; see the user
+        guide, "Large and sparse data".
         """
         run = self._prepare_fit(X, y, X_source, y_source, pairs, X_unlabeled)
         try:
@@ -389,18 +414,23 @@ class DATNClassifier(
         )
 
         use_unlabeled = self.beta > 0
-        target_rows, target_parts = _stack_rows(
+        target_blocks = _blocks(
             [X, inputs.X_unlabeled if use_unlabeled else None, inputs.pairs_target]
         )
-        self.target_scaler_ = make_scaler(self.input_scaling, target_rows).fit(
-            target_rows
+        source_blocks = (
+            self._source_blocks(inputs, use_unlabeled) if has_source else None
         )
-        T = _domain_tensors(
-            self.target_scaler_.transform(target_rows),
-            target_parts,
-            np.arange(X.shape[0]),
+        # The training rows go to the GPU once when they fit there, else they stay
+        # on the CPU and each batch is moved on its own.
+        storage = data_device(
+            self.device_, _nbytes(target_blocks) + _nbytes(source_blocks or [])
+        )
+        n_pairs = 0 if inputs.pairs_target is None else inputs.pairs_target.shape[0]
+        self.target_scaler_, T = self._domain_tensors(
+            target_blocks,
             y_codes,
-            self.device_,
+            n_pairs,
+            storage,
             "target rows (X, X_unlabeled and the target side of pairs)",
         )
         self.classes_ = classes
@@ -413,9 +443,16 @@ class DATNClassifier(
         )
         self.source_scaler_ = None
         if has_source:
-            run.source_net, run.S = self._source_domain(
-                inputs, ys_codes, use_unlabeled, source_hidden, len(classes), generator
+            self.source_scaler_, run.S = self._domain_tensors(
+                source_blocks,
+                ys_codes,
+                n_pairs,
+                storage,
+                "source rows (X_source and the source side of pairs)",
             )
+            run.source_net = Pathway(
+                inputs.n_source_features, source_hidden, len(classes), generator
+            ).to(self.device_)
         return run
 
     def _pretrain(self, run: _FitRun) -> None:
@@ -492,69 +529,53 @@ class DATNClassifier(
             asymmetric=self.asymmetric,
             verbose=self.verbose,
             generator=generator,
+            mixed_precision=self.mixed_precision,
         )
 
-    def _source_domain(
-        self,
-        inputs: TransferInputs,
-        ys_codes,
-        use_unlabeled,
-        hidden,
-        n_classes,
-        generator,
-    ):
-        """The source pathway and its training rows: labelled rows first, then
-        unlabelled rows (unless DATN_sup), then the source side of the pairs."""
+    def _source_blocks(self, inputs: TransferInputs, use_unlabeled: bool) -> list:
+        """The source rows of the fit as blocks ``(matrix, rows)``: labelled rows
+        first, then unlabelled rows (unless DATN_sup), then the source side of
+        the pairs (the order of ``ys_codes`` and of the target's pairs)."""
         Xs = inputs.X_source
-        labeled = inputs.source_labeled
         blocks = [None, None, inputs.pairs_source]
-        codes = np.empty(0, dtype=np.int64)
         if Xs is not None:
-            blocks[0] = Xs[labeled]
-            codes = ys_codes
+            labeled = inputs.source_labeled
+            blocks[0] = (Xs, None if labeled.all() else np.flatnonzero(labeled))
             if use_unlabeled and (~labeled).any():
-                blocks[1] = Xs[~labeled]
-        source_rows, parts = _stack_rows(blocks)
-        if source_rows.shape[0] == 0:
+                blocks[1] = (Xs, np.flatnonzero(~labeled))
+        blocks = _blocks(blocks)
+        if not blocks:
             raise ValueError(
                 "The source domain has no rows to learn from: X_source holds only "
                 "unlabelled rows, which beta=0 (DATN_sup) ignores, and no pairs were given."
             )
-        self.source_scaler_ = make_scaler(self.input_scaling, source_rows).fit(
-            source_rows
+        return blocks
+
+    def _domain_tensors(self, blocks, codes, n_pairs, storage, domain: str):
+        """The fitted scaler of a domain and its training rows (scaled, float32);
+        ``domain`` names the rows in the error raised when they overflow float32."""
+        scaler = make_scaler(self.input_scaling).fit_blocks(
+            blocks
+        )  # "auto" too  # "auto" too
+        rows = build_rows(
+            (chunk for M, idx in blocks for chunk in iter_chunks(M, idx)),
+            n_rows=sum(_n_rows(b) for b in blocks),
+            sparse=any(sp.issparse(M) for M, _ in blocks),
+            scale_rows=scaler.scale_rows,
+            offset=scaler.offset_,
+            n_features=scaler.n_features_in_,
+            device=self.device_,
+            storage=storage,
+            name=domain,
         )
-        S = _domain_tensors(
-            self.source_scaler_.transform(source_rows),
-            parts,
-            np.arange(codes.shape[0]),
-            codes,
-            self.device_,
-            "source rows (X_source and the source side of pairs)",
-        )
-        net = Pathway(source_rows.shape[1], hidden, n_classes, generator).to(
-            self.device_
-        )
-        return net, S
+        y = torch.as_tensor(codes, dtype=torch.long, device=storage)
+        return scaler, DomainTensors(rows=rows, y=y, n_pairs=n_pairs)
 
     # ------------------------------------------------------------ inference
     def _encode_target(self, X) -> torch.Tensor:
-        """f_T of validated, scaled target rows (float64, CPU)."""
-        X = validate_target_rows(self, X)
-        X = self.target_scaler_.transform(to_dense(X))
-        out = []
-        with torch.inference_mode():
-            for start in range(0, X.shape[0], _PREDICT_CHUNK):
-                # A copy: X may be the caller's array (input_scaling="none"),
-                # maybe read-only; torch must not share its memory.
-                chunk = torch.tensor(
-                    X[start : start + _PREDICT_CHUNK], dtype=torch.float64
-                )
-                out.append(self.target_net_.encode(chunk))
-        z = (
-            torch.cat(out)
-            if out
-            else torch.empty((0, self._n_features_out), dtype=torch.float64)
-        )
+        """f_T of validated target rows (float64, CPU), scaled chunk by chunk."""
+        X = validate_target_rows(self, X, dtype=(np.float64, np.float32))
+        z = _encode(self.target_net_, self.target_scaler_, X, self._n_features_out)
         return _finite_output(z, "representation")
 
     def _logits(self, X) -> np.ndarray:
@@ -661,15 +682,15 @@ class DATNClassifier(
                 "transform_source needs a model fitted with source data; this one "
                 f"is a target-only {self.variant_}."
             )
-        Xs = to_dense(_check_rows(X, "X"))
+        Xs = _check_rows(X, "X")
         if Xs.shape[1] != self.n_source_features_in_:
             raise ValueError(
                 f"X has {Xs.shape[1]} features, but transform_source expects "
                 f"{self.n_source_features_in_} source features."
             )
-        Xs = np.asarray(self.source_scaler_.transform(Xs), dtype=np.float64)
-        with torch.inference_mode():
-            return self.source_net_.encode(torch.from_numpy(Xs)).numpy()
+        return _encode(
+            self.source_net_, self.source_scaler_, Xs, self._n_features_out
+        ).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -698,44 +719,46 @@ def _as_sizes(sizes, name: str) -> tuple[int, ...]:
     return tuple(int(s) for s in sizes)
 
 
-def _stack_rows(blocks):
-    """Stack the given blocks of rows (``None`` skipped); return the rows and
-    the (start, stop) of each block."""
-    parts, start, dense = [], 0, []
-    for block in blocks:
+def _blocks(matrices) -> list[tuple]:
+    """Blocks ``(matrix, rows)`` of a domain's rows, skipping ``None`` and empty ones;
+    a bare matrix means all of its rows, and sparse matrices become CSR."""
+    blocks = []
+    for block in matrices:
         if block is None:
-            parts.append((start, start))
             continue
-        block = to_dense(block)
-        dense.append(block)
-        parts.append((start, start + block.shape[0]))
-        start += block.shape[0]
-    width = next((b.shape[1] for b in dense), 0)
-    rows = np.vstack(dense) if dense else np.empty((0, width))
-    return rows, parts
+        M, rows = block if isinstance(block, tuple) else (block, None)
+        if sp.issparse(M):
+            M = M.tocsr()
+        if (M.shape[0] if rows is None else len(rows)) > 0:
+            blocks.append((M, rows))
+    return blocks
 
 
-def _domain_tensors(
-    rows, parts, labeled_idx, codes, device, domain: str
-) -> DomainTensors:
-    """DomainTensors from stacked, scaled rows; the last block of ``parts`` holds
-    the pairs. ``domain`` names the rows in the error raised when they do not fit
-    in float32 (training precision)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        rows32 = np.asarray(rows, dtype=np.float32)
-    if not np.isfinite(rows32).all():
-        raise ValueError(
-            f"The {domain} are too large to train on: after input scaling some "
-            f"values are not finite in float32 (|value| > 3.4e38). Rescale them "
-            f"before fit (e.g. divide by a constant)."
-        )
-    pair_start, pair_stop = parts[-1]
-    pairs = None
-    if pair_stop > pair_start:
-        pairs = torch.arange(pair_start, pair_stop, device=device)
-    return DomainTensors(
-        X=torch.as_tensor(rows32, device=device),
-        labeled=torch.as_tensor(labeled_idx, dtype=torch.long, device=device),
-        y=torch.as_tensor(codes, dtype=torch.long, device=device),
-        pairs=pairs,
-    )
+def _n_rows(block) -> int:
+    M, rows = block
+    return M.shape[0] if rows is None else len(rows)
+
+
+def _nbytes(blocks) -> int:
+    """Bytes of the float32 training copy of ``blocks`` (values and indices when sparse)."""
+    total = 0
+    for M, rows in blocks:
+        n = _n_rows((M, rows))
+        if sp.issparse(M):
+            counts = np.diff(M.indptr)
+            nnz = counts.sum() if rows is None else counts[rows].sum()
+            total += 12 * int(nnz) + 8 * (n + 1)
+        else:
+            total += 4 * n * M.shape[1]
+    return total
+
+
+def _encode(net: Pathway, scaler, X, width: int) -> torch.Tensor:
+    """``net.encode`` of the scaled rows of ``X``, chunk by chunk (float64, CPU)."""
+    if sp.issparse(X):
+        X = X.tocsr()
+    out = []
+    with torch.inference_mode():
+        for chunk in iter_chunks(X):
+            out.append(net.encode(torch.from_numpy(scaler.transform(chunk))))
+    return torch.cat(out) if out else torch.empty((0, width), dtype=torch.float64)

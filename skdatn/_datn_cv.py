@@ -116,6 +116,7 @@ class DATNClassifierCV(DATNClassifier):
         tol=1e-4,
         n_iter_no_change=20,
         device="auto",
+        mixed_precision=None,
         random_state=None,
         verbose=0,
     ):
@@ -140,6 +141,7 @@ class DATNClassifierCV(DATNClassifier):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.verbose = verbose
 

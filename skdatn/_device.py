@@ -34,3 +34,17 @@ def resolve_device(device) -> str:
             f"{torch.cuda.device_count()} CUDA device(s)."
         )
     return str(device)
+
+
+#: Share of the GPU's free memory that the training rows may take there.
+GPU_DATA_FRACTION = 0.5
+
+
+def data_device(device: str, nbytes: int) -> str:
+    """Where the training rows live: on ``device`` (moved once) when it is the CPU
+    or when they take at most ``GPU_DATA_FRACTION`` of the GPU's free memory,
+    else on the CPU (each batch is then moved on its own)."""
+    if not device.startswith("cuda"):
+        return device
+    free, _ = torch.cuda.mem_get_info(torch.device(device))
+    return device if nbytes <= GPU_DATA_FRACTION * free else "cpu"

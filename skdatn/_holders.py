@@ -107,7 +107,11 @@ def _count(a) -> str:
 
 @dataclass
 class TransferInputs:
-    """The validated transfer inputs of one ``fit`` call (copies, never views)."""
+    """The validated transfer inputs of one ``fit`` call.
+
+    The arrays may be the caller's own (validation copies only what it must
+    convert): they are read, never modified.
+    """
 
     X_source: np.ndarray | None  # (n_source, d_S), float
     y_source: np.ndarray | None  # (n_source,), object/label array, or None
@@ -199,14 +203,18 @@ def check_not_holder(
 
 
 def _check_rows(X, name: str, *, ensure_min_samples: int = 1) -> np.ndarray:
-    """Validate a 2-D numeric array given as a transfer input; always a copy."""
+    """Validate a 2-D numeric array given as a transfer input.
+
+    Float arrays and CSR matrices are returned as they are, not copied (a
+    million rows would cost a gigabyte): callers read them and never write.
+    """
     check_not_holder(X, name)
     try:
         return check_array(
             X,
             accept_sparse="csr",  # rows get indexed: other formats become CSR
             dtype=(np.float64, np.float32),
-            copy=True,
+            copy=False,
             ensure_min_samples=ensure_min_samples,
             input_name=name,
             estimator=None,

@@ -15,12 +15,11 @@ from typing import IO, Any
 
 import numpy as np
 import torch
-from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ._datn import DATNClassifier
 from ._datn_cv import DATNClassifierCV
-from ._preprocessing import _scaled_l2_rows, make_scaler
+from ._preprocessing import InputScaler, make_scaler
 from ._torch.networks import Pathway
 
 __all__ = ["save", "load"]
@@ -28,7 +27,7 @@ __all__ = ["save", "load"]
 #: Marks our files: ``load`` refuses a dict without it.
 FORMAT = "skdatn.estimator"
 #: Bumped when the layout changes; ``load`` refuses versions it does not know.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: InputScaler (scale_, offset_); 1: scikit-learn scalers
 
 _CLASSES = {cls.__name__: cls for cls in (DATNClassifier, DATNClassifierCV)}
 _TAG = "__skdatn__"  # key of the dicts that encode a non-plain value
@@ -253,10 +252,10 @@ def _encode(value: Any, name: str) -> Any:
                 k: v.detach().cpu().clone() for k, v in value.state_dict().items()
             },
         }
-    if isinstance(value, (StandardScaler, MaxAbsScaler, FunctionTransformer)):
+    if isinstance(value, InputScaler):
         return {
             _TAG: "scaler",
-            "kind": _scaler_kind(value, name),
+            "kind": value.kind_,
             "attributes": {
                 k: _encode(v, name) for k, v in vars(value).items() if k.endswith("_")
             },
@@ -290,16 +289,20 @@ def _encode_array(a: np.ndarray, name: str) -> dict:
     )
 
 
-def _scaler_kind(scaler, name: str) -> str:
-    if isinstance(scaler, StandardScaler):
-        return "standard"
-    if isinstance(scaler, MaxAbsScaler):
-        return "maxabs"
-    if scaler.func is None:
-        return "none"
-    if scaler.func is _scaled_l2_rows:
-        return "l2"
-    raise TypeError(f"save cannot store {name}: an unknown FunctionTransformer.")
+def _scaler(kind: str, attributes: dict) -> InputScaler:
+    """The fitted scaler of a file; version-1 files hold scikit-learn scalers'
+    attributes (``mean_`` and ``scale_`` of a StandardScaler, ``scale_`` of a
+    MaxAbsScaler, ``n_features_in_`` of a FunctionTransformer), converted here."""
+    scaler = make_scaler(kind)
+    scaler.kind_ = kind
+    for k, v in attributes.items():
+        setattr(scaler, k, v)
+    if "offset_" not in attributes:  # a version-1 file
+        if kind in ("none", "l2"):
+            scaler.scale_ = np.ones(scaler.n_features_in_)
+        mean = attributes.get("mean_")
+        scaler.offset_ = None if mean is None else -mean / scaler.scale_
+    return scaler
 
 
 def _decode(value: Any) -> Any:
@@ -329,8 +332,6 @@ def _decode(value: Any) -> Any:
         net.load_state_dict(value["state_dict"])
         return net.eval()
     if kind == "scaler":
-        scaler = make_scaler(value["kind"])
-        for k, v in value["attributes"].items():
-            setattr(scaler, k, _decode(v))
-        return scaler
+        attributes = {k: _decode(v) for k, v in value["attributes"].items()}
+        return _scaler(value["kind"], attributes)
     raise ValueError(f"Unknown encoded value {kind!r} in the file.")

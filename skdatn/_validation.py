@@ -81,14 +81,15 @@ def validate_transfer_fit(
     return X, y, inputs, classes, y_codes, ys_codes
 
 
-def validate_target_rows(estimator, X):
+def validate_target_rows(estimator, X, *, dtype=np.float64):
     """Check that ``estimator`` is fitted and validate target rows for inference
-    (float64, as many features as at fit)."""
+    (``dtype``, as many features as at fit). ``dtype=(np.float64, np.float32)``
+    keeps float32 rows as they are (no float64 copy of the whole matrix)."""
     check_is_fitted(estimator)
     check_not_holder(X, "X", reject_none=False)
     try:
         return validate_data(
-            estimator, X, reset=False, accept_sparse=SPARSE_FORMATS, dtype=np.float64
+            estimator, X, reset=False, accept_sparse=SPARSE_FORMATS, dtype=dtype
         )
     except (ValueError, TypeError) as exc:
         reworded = _naming_X(exc, X)

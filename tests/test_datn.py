@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from conftest import FAST
 from numpy.testing import assert_allclose, assert_array_equal
@@ -335,18 +336,276 @@ def test_feature_names_out(task):
     assert list(names) == [f"datnclassifier{i}" for i in range(clf.G_.shape[1])]
 
 
-def test_sparse_input(task):
-    sp = pytest.importorskip("scipy.sparse")
-    dense = fit(task)
-    sparse = DATNClassifier(**FAST).fit(
-        sp.csr_matrix(task.X),
+def sparse_fit_params(task, fmt="csr"):
+    """The task's transfer inputs as sparse matrices of format ``fmt``."""
+    return {
+        "X_source": Domain(
+            sp.csr_matrix(task.X_source.X).asformat(fmt), task.X_source.y
+        ),
+        "pairs": Pairs(
+            sp.csr_matrix(task.pairs.source).asformat(fmt),
+            sp.csr_matrix(task.pairs.target).asformat(fmt),
+        ),
+        "X_unlabeled": Domain(sp.csr_matrix(task.X_unlabeled.X).asformat(fmt)),
+    }
+
+
+@pytest.mark.parametrize(
+    "input_scaling, batch_size, formats",
+    [
+        ("standard", None, ("csr", "coo", "csc")),
+        ("standard", 16, ("csr",)),
+        ("l2", 16, ("csr",)),
+        ("maxabs", None, ("csr",)),
+        ("none", None, ("csr",)),
+    ],
+)
+def test_sparse_inputs_train_exactly_the_dense_model(
+    task, input_scaling, batch_size, formats
+):
+    # Sparse rows are scaled like dense ones and densified per batch (the
+    # centring of "standard" included): the same model to the last bit.
+    params = dict(input_scaling=input_scaling, batch_size=batch_size)
+    if batch_size is not None:
+        params.update(pretrain_epochs=5, finetune_epochs=5)
+    dense = fit(task, **params)
+    for fmt in formats:
+        sparse = DATNClassifier(**{**FAST, **params}).fit(
+            sp.csr_matrix(task.X).asformat(fmt),
+            task.y,
+            **sparse_fit_params(task, fmt),
+        )
+        assert_array_equal(dense.G_, sparse.G_)
+        assert_array_equal(
+            dense.predict_proba(task.X_test),
+            sparse.predict_proba(sp.csr_matrix(task.X_test)),
+        )
+    assert_array_equal(
+        dense.transform_source(task.X_source.X),
+        sparse.transform_source(sp.csr_matrix(task.X_source.X)),
+    )
+
+
+def test_dense_and_sparse_blocks_mix_in_one_domain(task):
+    dense = fit(task, batch_size=16, pretrain_epochs=5, finetune_epochs=5)
+    mixed = DATNClassifier(
+        **{**FAST, "pretrain_epochs": 5, "finetune_epochs": 5}, batch_size=16
+    ).fit(
+        task.X,  # dense target rows with sparse unlabelled target rows
         task.y,
-        X_source=Domain(sp.coo_matrix(task.X_source.X), task.X_source.y),  # any format
-        pairs=Pairs(sp.csr_matrix(task.pairs.source), sp.csr_matrix(task.pairs.target)),
-        X_unlabeled=task.X_unlabeled,
+        X_source=task.X_source,
+        pairs=Pairs(task.pairs.source, sp.csr_matrix(task.pairs.target)),
+        X_unlabeled=Domain(sp.csr_matrix(task.X_unlabeled.X)),
+    )
+    assert_array_equal(
+        dense.predict_proba(task.X_test), mixed.predict_proba(task.X_test)
+    )
+
+
+def test_sparse_rows_are_never_densified_whole(task, monkeypatch):
+    # Scaling and prediction read chunks of rows, training densifies batches.
+    limit = 16
+    monkeypatch.setattr("skdatn._preprocessing.CHUNK_ROWS", limit)
+    toarray = sp.csr_matrix.toarray
+
+    def guarded(self, *args, **kwargs):
+        assert self.shape[0] <= limit, f"densified {self.shape[0]} rows at once"
+        return toarray(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", guarded)
+    clf = DATNClassifier(
+        **{**FAST, "pretrain_epochs": 2, "finetune_epochs": 2}, batch_size=limit
+    ).fit(sp.csr_matrix(task.X), task.y, **sparse_fit_params(task))
+    clf.predict_proba(sp.csr_matrix(task.X_test))
+    clf.transform_source(sp.csr_matrix(task.X_source.X))
+    with pytest.raises(AssertionError, match="densified"):
+        sp.csr_matrix(task.X_test).toarray()
+
+
+def test_a_batch_larger_than_the_data_is_a_full_batch(task):
+    full = fit(task)
+    assert_array_equal(
+        full.predict_proba(task.X_test),
+        fit(task, batch_size=10**6).predict_proba(task.X_test),
+    )
+    assert not np.array_equal(
+        full.predict_proba(task.X_test),
+        fit(task, batch_size=64).predict_proba(task.X_test),
+    )
+
+
+def test_minibatch_epochs_have_one_step_per_batch(task, monkeypatch):
+    from skdatn._torch import training
+
+    steps = []
+    original = training._gather
+
+    def counting(dom, *args, **kwargs):
+        steps.append(dom.n_rows)
+        return original(dom, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_gather", counting)
+    clf = fit(task, batch_size=16, pretrain_epochs=1, finetune_epochs=1)
+    n_source = len(task.X_source.X) + len(task.pairs.source)
+    n_target = len(task.X) + len(task.X_unlabeled.X) + len(task.pairs.target)
+    per_epoch = [
+        -(-n_source // 16),  # pretraining, source
+        -(-n_target // 16),  # pretraining, target
+        2 * -(-max(n_source, n_target) // 16),  # fine-tuning, both domains per step
+    ]
+    assert len(steps) == sum(per_epoch)
+    assert clf.n_iter_ == 3
+
+
+def test_float32_inputs_are_used_as_they_are(task):
+    as32 = {
+        "X_source": Domain(task.X_source.X.astype(np.float32), task.X_source.y),
+        "pairs": Pairs(
+            task.pairs.source.astype(np.float32), task.pairs.target.astype(np.float32)
+        ),
+        "X_unlabeled": Domain(task.X_unlabeled.X.astype(np.float32)),
+    }
+    as64 = {
+        "X_source": Domain(as32["X_source"].X.astype(np.float64), task.X_source.y),
+        "pairs": Pairs(
+            as32["pairs"].source.astype(np.float64),
+            as32["pairs"].target.astype(np.float64),
+        ),
+        "X_unlabeled": Domain(as32["X_unlabeled"].X.astype(np.float64)),
+    }
+    X32 = task.X.astype(np.float32)
+    a = DATNClassifier(**FAST).fit(X32, task.y, **as32)
+    b = DATNClassifier(**FAST).fit(X32.astype(np.float64), task.y, **as64)
+    assert_array_equal(a.predict_proba(task.X_test), b.predict_proba(task.X_test))
+    assert_array_equal(
+        a.predict_proba(task.X_test.astype(np.float32)),
+        b.predict_proba(task.X_test.astype(np.float32).astype(np.float64)),
+    )
+
+
+@pytest.mark.parametrize("input_scaling", ["standard", "l2"])
+def test_sparse_inputs_are_not_modified(task, input_scaling):
+    params = sparse_fit_params(task)
+    X = sp.csr_matrix(task.X)
+    matrices = [
+        X,
+        params["X_source"].X,
+        *vars_of(params["pairs"]),
+        params["X_unlabeled"].X,
+    ]
+    copies = [m.copy() for m in matrices]
+    clf = DATNClassifier(**FAST, input_scaling=input_scaling).fit(X, task.y, **params)
+    clf.predict(X)
+    clf.transform_source(params["X_source"].X)
+    for m, c in zip(matrices, copies, strict=True):
+        assert_array_equal(m.data, c.data)
+        assert_array_equal(m.indices, c.indices)
+
+
+def vars_of(pairs):
+    return pairs.source, pairs.target
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_mixed_precision_on_cpu(task, precision):
+    clf = fit(task, mixed_precision=precision)
+    assert np.isfinite([r["loss"] for r in clf.history_]).all()
+    assert clf.target_net_.encoder[0].weight.dtype == torch.float64
+    assert clf.score(task.X_test, task.y_test) > 0.5
+    assert not np.array_equal(
+        clf.predict_proba(task.X_test), fit(task).predict_proba(task.X_test)
+    )
+    with pytest.raises(ValueError, match="mixed_precision"):
+        fit(task, mixed_precision="float8")
+
+
+needs_cuda = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU"
+)
+
+
+@needs_cuda
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_cuda_sparse_inputs_train_the_dense_model(task, batch_size):
+    dense = fit(task, device="cuda", batch_size=batch_size)
+    sparse = DATNClassifier(**FAST, device="cuda", batch_size=batch_size).fit(
+        sp.csr_matrix(task.X), task.y, **sparse_fit_params(task)
     )
     assert_allclose(
         dense.predict_proba(task.X_test),
-        sparse.predict_proba(sp.csr_matrix(task.X_test)),
-        atol=1e-6,
+        sparse.predict_proba(task.X_test),
+        atol=1e-5,
     )
+    assert dense.score(task.X_test, task.y_test) > 0.5
+
+
+@needs_cuda
+@pytest.mark.parametrize("sparse", [False, True])
+def test_cuda_rows_kept_on_the_cpu_give_the_same_model(task, monkeypatch, sparse):
+    """Rows that do not fit on the GPU stay on the CPU and move batch by batch."""
+    from skdatn._torch.data import DenseRows, SparseRows
+
+    kwargs = dict(device="cuda", batch_size=32)
+    X = sp.csr_matrix(task.X) if sparse else task.X
+    params = sparse_fit_params(task) if sparse else task.fit_params
+    on_gpu = DATNClassifier(**FAST, **kwargs).fit(X, task.y, **params)
+    monkeypatch.setattr("skdatn._device.GPU_DATA_FRACTION", 0.0)
+    storages = []
+    for cls in (DenseRows, SparseRows):
+        take = cls.take
+
+        def spy(self, index=None, _take=take):
+            storages.append(self.storage.type)
+            return _take(self, index)
+
+        monkeypatch.setattr(cls, "take", spy)
+    on_cpu = DATNClassifier(**FAST, **kwargs).fit(X, task.y, **params)
+    assert set(storages) == {"cpu"}
+    assert on_cpu.device_ == "cuda"
+    assert_allclose(
+        on_gpu.predict_proba(task.X_test), on_cpu.predict_proba(task.X_test), atol=1e-5
+    )
+
+
+@needs_cuda
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_cuda_mixed_precision(task, precision):
+    clf = fit(task, device="cuda", mixed_precision=precision, batch_size=32)
+    assert np.isfinite([r["loss"] for r in clf.history_]).all()
+    assert clf.target_net_.encoder[0].weight.device.type == "cpu"
+    assert clf.score(task.X_test, task.y_test) > 0.5
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"mmd_target": "mapped"}, {"asymmetric": False}, {"intra_weight": 0.0}],
+    ids=["DATN", "mapped-MMD", "DATN_unsup", "literal"],
+)
+def test_full_batches_too_large_for_one_pass_go_in_chunks(task, monkeypatch, params):
+    """Chunks of a full batch add up to the same gradient (the MMD's through the
+    means): the same fit up to float32 rounding, no pass larger than a chunk."""
+    from skdatn._torch import training
+    from skdatn._torch.data import DenseRows
+
+    whole = fit(task, **params)
+    width = FAST["hidden_layer_sizes"][0]  # wider than both domains' features
+    chunk = 37
+    monkeypatch.setattr(training, "CHUNK_ELEMENTS", chunk * width)
+    sizes = []
+    take = DenseRows.take
+
+    def spy(self, index=None):
+        x = take(self, index)
+        sizes.append(x.shape[0])
+        return x
+
+    monkeypatch.setattr(DenseRows, "take", spy)
+    chunked = fit(task, **params)
+    assert max(sizes) == chunk
+    assert_allclose(
+        chunked.predict_proba(task.X_test), whole.predict_proba(task.X_test), atol=1e-5
+    )
+    for a, b in zip(chunked.history_, whole.history_, strict=True):
+        assert a.keys() == b.keys()
+        for key in a.keys() - {"stage", "epoch"}:
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-6), key

@@ -2,6 +2,13 @@
 
 Scale convention (METHOD.md, resolution 7): sums over rows are replaced by
 per-row means so that α and β in {0, ..., 10} weigh terms of comparable size.
+
+Under mixed precision the networks' outputs may be float16 or bfloat16; every
+reduction here runs in float32 (or the inputs' wider type).
+
+The per-row losses take an optional denominator ``n``: a full batch processed
+in chunks sums each chunk's rows and divides by the full batch's size, so that
+the chunks' terms add up to the full batch's mean.
 """
 
 from __future__ import annotations
@@ -12,14 +19,24 @@ import torch
 import torch.nn.functional as F
 
 
-def recon_loss(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """L_*,recon (Eq. 1): squared reconstruction error, mean over rows."""
-    return (x_hat - x).pow(2).sum(dim=1).mean()
+def recon_loss(
+    x_hat: torch.Tensor, x: torch.Tensor, n: int | None = None
+) -> torch.Tensor:
+    """L_*,recon (Eq. 1): squared reconstruction error, mean over rows (sum / ``n``)."""
+    # One fused kernel each way (a subtraction, a square and a sum would each
+    # read the whole batch again).
+    n = x.shape[0] if n is None else n
+    return F.mse_loss(_wide(x_hat), _wide(x), reduction="sum") / n
 
 
-def soft_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """L_*,soft (Eq. 2): mean negative log-likelihood of the softmax over labelled rows."""
-    return F.cross_entropy(logits, y)
+def soft_loss(
+    logits: torch.Tensor, y: torch.Tensor, n: int | None = None
+) -> torch.Tensor:
+    """L_*,soft (Eq. 2): mean negative log-likelihood of the softmax over labelled
+    rows (sum / ``n``)."""
+    if n is None:
+        return F.cross_entropy(logits, y)
+    return F.cross_entropy(logits, y, reduction="sum") / n
 
 
 def reg_loss(weights: Iterable[torch.Tensor], lambda_reg: float) -> torch.Tensor:
@@ -36,9 +53,17 @@ def ridge_map(
     """
     zt = z_target.detach().double()
     zs = z_source.detach().double()
-    gram = zt.T @ zt
+    return solve_ridge(zt.T @ zt, zt.T @ zs, lambda_pair).to(z_target.dtype)
+
+
+def solve_ridge(
+    gram: torch.Tensor, cross: torch.Tensor, lambda_pair: float
+) -> torch.Tensor:
+    """G = (gram + λ0 I)^-1 cross, from ``gram = Z_T^c' Z_T^c`` and ``cross = Z_T^c' Z_S^c``
+    (which can be summed over chunks of pairs)."""
+    gram = gram.clone()
     gram.diagonal().add_(lambda_pair)
-    return torch.linalg.solve(gram, zt.T @ zs).to(z_target.dtype)
+    return torch.linalg.solve(gram, cross)
 
 
 def pair_loss(
@@ -46,15 +71,21 @@ def pair_loss(
     z_target: torch.Tensor,
     G: torch.Tensor,
     lambda_pair: float,
+    n: int | None = None,
+    penalty: bool = True,
 ) -> torch.Tensor:
     """L_pair (Eq. 4): (||Z_S^c - Z_T^c G||_F² + λ0 ||G||_F²) / n_c.
 
     Dividing the paper's sum by the number of pairs keeps :func:`ridge_map` the
-    exact minimiser over G while putting the term on a per-row scale.
+    exact minimiser over G while putting the term on a per-row scale. For a
+    chunk of the pairs, ``n`` is n_c and ``penalty`` says whether this chunk
+    carries the λ0 term (one chunk does).
     """
-    n = z_source.shape[0]
-    residual = (z_source - z_target @ G).pow(2).sum()
-    return (residual + lambda_pair * G.pow(2).sum()) / n
+    n = z_source.shape[0] if n is None else n
+    loss = (_wide(z_source) - _wide(z_target @ G)).pow(2).sum()
+    if penalty:
+        loss = loss + lambda_pair * G.pow(2).sum()
+    return loss / n
 
 
 def trans_loss(
@@ -62,15 +93,21 @@ def trans_loss(
     G: torch.Tensor,
     classifier: torch.nn.Module,
     y: torch.Tensor,
+    n: int | None = None,
 ) -> torch.Tensor:
     """L_trans (Eq. 4's classifier adaptation): softmax(f_T(x) G ϑ_S) on labelled target rows.
 
     The source classifier ϑ_S, reached through G, classifies target rows: the
     asymmetric part of DATN.
     """
-    return F.cross_entropy(classifier(z_target @ G), y)
+    return soft_loss(classifier(z_target @ G), y, n)
 
 
 def mmd_loss(z_source: torch.Tensor, z_target: torch.Tensor) -> torch.Tensor:
     """L_unsup (Eq. 4): linear-kernel MMD, ||mean z_S - mean z_T||²."""
-    return (z_source.mean(dim=0) - z_target.mean(dim=0)).pow(2).sum()
+    return (_wide(z_source).mean(dim=0) - _wide(z_target).mean(dim=0)).pow(2).sum()
+
+
+def _wide(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in float32 when it is a half-precision tensor (mixed precision), else as is."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from collections.abc import Callable, Iterator
@@ -9,13 +10,14 @@ from dataclasses import dataclass
 
 import torch
 
+from .data import RowStore
 from .losses import (
     mmd_loss,
     pair_loss,
     recon_loss,
     reg_loss,
-    ridge_map,
     soft_loss,
+    solve_ridge,
     trans_loss,
 )
 from .networks import Pathway
@@ -23,24 +25,33 @@ from .networks import Pathway
 
 @dataclass
 class DomainTensors:
-    """One domain's training rows on the training device.
+    """One domain's training rows and labels.
 
-    ``X`` holds every row used for reconstruction and MMD; ``labeled`` and
-    ``pairs`` index into it. Pair indices are aligned across the two domains.
+    ``rows`` holds every row used for reconstruction and MMD, in the order
+    labelled rows, unlabelled rows, pair rows: the first ``n_labeled`` rows are
+    labelled (class codes ``y``) and the last ``n_pairs`` are the pairs, whose
+    order is aligned across the two domains.
     """
 
-    X: torch.Tensor
-    labeled: torch.Tensor  # long indices of the labelled rows of X
-    y: torch.Tensor  # class codes of those rows
-    pairs: torch.Tensor | None = None  # long indices of the pair rows of X
+    rows: RowStore
+    y: torch.Tensor  # class codes of the labelled rows, on rows.storage
+    n_pairs: int = 0
 
     @property
     def n_rows(self) -> int:
-        return self.X.shape[0]
+        return self.rows.n_rows
+
+    @property
+    def n_labeled(self) -> int:
+        return self.y.numel()
 
     @property
     def has_labels(self) -> bool:
-        return self.labeled.numel() > 0
+        return self.n_labeled > 0
+
+    @property
+    def pair_start(self) -> int:
+        return self.n_rows - self.n_pairs
 
 
 @dataclass
@@ -64,6 +75,7 @@ class TrainingConfig:
     asymmetric: bool
     verbose: int
     generator: torch.Generator
+    mixed_precision: str | None = None  # None, "bfloat16" or "float16" (autocast)
 
 
 #: What each stage name of ``history_`` means, for error messages.
@@ -131,15 +143,31 @@ def _all_finite(params: list[torch.Tensor]) -> bool:
 
 
 def make_optimizer(params, solver: str, learning_rate: float) -> torch.optim.Optimizer:
-    """The optimiser; ``"rmsprop"`` is the paper's (TensorFlow decay 0.8, momentum 0.8)."""
+    """The optimiser; ``"rmsprop"`` is the paper's (TensorFlow decay 0.8, momentum 0.8).
+
+    Adam and SGD use torch's fused kernels (one call updates every parameter;
+    the per-parameter loop costs as much as a small network's backward pass),
+    RMSprop, which has none, its multi-tensor version.
+    """
     params = list(params)
     if solver == "adam":
-        return torch.optim.Adam(params, lr=learning_rate)
+        return _fused(torch.optim.Adam, params, lr=learning_rate)
     if solver == "rmsprop":
-        return torch.optim.RMSprop(params, lr=learning_rate, alpha=0.8, momentum=0.8)
+        return torch.optim.RMSprop(
+            params, lr=learning_rate, alpha=0.8, momentum=0.8, foreach=True
+        )
     if solver == "sgd":
-        return torch.optim.SGD(params, lr=learning_rate, momentum=0.9)
+        return _fused(torch.optim.SGD, params, lr=learning_rate, momentum=0.9)
     raise ValueError(f"Unknown solver {solver!r}.")
+
+
+def _fused(cls, params, **kwargs) -> torch.optim.Optimizer:
+    """``cls(params, fused=True)``, or the default version where torch has no fused
+    kernel for the parameters' device (CPU before torch 2.4)."""
+    try:
+        return cls(params, fused=True, **kwargs)
+    except RuntimeError:
+        return cls(params, **kwargs)
 
 
 def _batches(
@@ -148,7 +176,9 @@ def _batches(
     """Index batches for ``n_steps`` steps over ``n`` rows (``None``: all rows).
 
     A block smaller than the number of rows an epoch visits is cycled through
-    fresh permutations, so every step sees a batch of every block.
+    fresh permutations, so every step sees a batch of every block. The
+    permutations are drawn on the CPU (``generator``) and moved to ``device``
+    once per epoch.
     """
     if batch_size is None or n <= batch_size:
         return [None] * n_steps
@@ -163,12 +193,82 @@ def _steps_per_epoch(n: int, batch_size: int | None) -> int:
     return 1 if batch_size is None else max(1, math.ceil(n / batch_size))
 
 
-def _take(X: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
-    return X if index is None else X[index]
+@dataclass
+class _Batch:
+    """The rows of one step of one domain, encoded together: ``x[rows]`` is the
+    batch of rows (reconstruction, MMD), ``x[lab]`` the batch of labelled rows
+    (labels ``y``) and ``x[pairs]`` the batch of pairs."""
+
+    x: torch.Tensor | None
+    rows: slice | None = None
+    lab: slice | None = None
+    y: torch.Tensor | None = None
+    pairs: slice | None = None
 
 
-def _sub(indices: torch.Tensor, batch: torch.Tensor | None) -> torch.Tensor:
-    return indices if batch is None else indices[batch]
+def _gather(
+    dom: DomainTensors,
+    row_b: torch.Tensor | None,
+    lab_b: torch.Tensor | None,
+    pair_b: torch.Tensor | None,
+    *,
+    rows: bool,
+    labeled: bool,
+    pairs: bool,
+) -> _Batch:
+    """Gather the parts of a step that are needed into one tensor, so that each
+    pathway runs once per step. ``None`` batches mean all rows of the block;
+    with all rows, the labelled rows and the pairs are slices of them."""
+    labeled = labeled and dom.has_labels
+    pairs = pairs and dom.n_pairs > 0
+    if rows and row_b is None:
+        # Every row (full batch, or a domain no larger than a batch).
+        batch = _Batch(dom.rows.take(None), rows=slice(0, dom.n_rows))
+        if labeled:
+            batch.lab, batch.y = slice(0, dom.n_labeled), dom.y
+        if pairs:
+            batch.pairs = slice(dom.pair_start, dom.n_rows)
+    else:
+        batch = _Batch(x=None)
+        pieces: list[torch.Tensor | slice] = []
+        at = 0
+
+        def add(piece, length):
+            nonlocal at
+            pieces.append(piece)
+            at += length
+            return slice(at - length, at)
+
+        if rows:
+            batch.rows = add(row_b, row_b.numel())
+        if labeled:
+            if lab_b is None:
+                batch.lab = add(slice(0, dom.n_labeled), dom.n_labeled)
+                batch.y = dom.y
+            else:
+                batch.lab = add(lab_b, lab_b.numel())
+                batch.y = dom.y[lab_b]
+        if pairs:
+            if pair_b is None:
+                piece = slice(dom.pair_start, dom.n_rows)
+                batch.pairs = add(piece, dom.n_pairs)
+            else:
+                batch.pairs = add(pair_b + dom.pair_start, pair_b.numel())
+        batch.x = dom.rows.take(_concat(pieces, dom.rows.storage))
+    if batch.y is not None:
+        batch.y = batch.y.to(dom.rows.device, non_blocking=True)
+    return batch
+
+
+def _concat(pieces: list, device) -> slice | torch.Tensor:
+    if len(pieces) == 1 and isinstance(pieces[0], slice):
+        return pieces[0]
+    return torch.cat(
+        [
+            torch.arange(p.start, p.stop, device=device) if isinstance(p, slice) else p
+            for p in pieces
+        ]
+    )
 
 
 class _Plateau:
@@ -187,6 +287,13 @@ class _Plateau:
         return self.patience is not None and self.bad >= self.patience
 
 
+def _autocast(cfg: TrainingConfig, device: torch.device):
+    """The mixed-precision context of the forward passes (none in float32)."""
+    if cfg.mixed_precision is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=getattr(torch, cfg.mixed_precision))
+
+
 def _run_stage(
     stage: str,
     params: list[torch.Tensor],
@@ -194,27 +301,51 @@ def _run_stage(
     step_fn: Callable[[int], Iterator[dict[str, torch.Tensor]]],
     cfg: TrainingConfig,
     history: list[dict],
+    device: torch.device | None = None,
     before_epoch: Callable[[], None] | None = None,
 ) -> int:
-    """Run the epochs of one stage; ``step_fn(epoch)`` yields each step's loss terms
-    (key ``"loss"`` is the objective). Returns the number of epochs run."""
+    """Run the epochs of one stage. ``step_fn(epoch)`` yields the steps; a step is
+    an iterable of ``(loss, terms)``, one per pass (the chunks of a full batch):
+    each ``loss`` is back-propagated as it comes, the gradients add up, then the
+    optimiser steps once. ``terms`` are summed over the passes and logged (key
+    ``"loss"`` is the objective). Returns the number of epochs run.
+
+    The terms are summed on the device and read once per epoch (one
+    synchronisation per epoch on a GPU).
+    """
+    device = params[0].device if device is None else device
     optimizer = make_optimizer(params, cfg.solver, cfg.learning_rate)
+    # float16 gradients underflow without loss scaling; bfloat16 needs none.
+    scaler = (
+        torch.amp.GradScaler(device.type) if cfg.mixed_precision == "float16" else None
+    )
     plateau = _Plateau(cfg.tol, cfg.n_iter_no_change)
     epoch = 0
     for epoch in range(1, n_epochs + 1):
         if before_epoch is not None:
             before_epoch()
-        sums: dict[str, float] = {}
-        n_steps = 0
-        for terms in step_fn(epoch):
+        keys: list[str] = []
+        values: list[torch.Tensor] = []
+        for step in step_fn(epoch):
+            if isinstance(step, dict):  # a step of one pass given as its terms
+                step = [(step["loss"], step)]
             optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
-            optimizer.step()
-            n_steps += 1
-            for key, value in terms.items():
-                sums[key] = sums.get(key, 0.0) + float(value.detach())
-        record = {"stage": stage, "epoch": epoch}
-        record.update({k: v / n_steps for k, v in sums.items()})
+            sums: dict[str, torch.Tensor] = {}
+            for loss, terms in step:  # one pass, or the chunks of a full batch
+                if loss.requires_grad:
+                    (loss if scaler is None else scaler.scale(loss)).backward()
+                for key, value in terms.items():
+                    value = value.detach().float()
+                    sums[key] = value if key not in sums else sums[key] + value
+            if scaler is None:
+                optimizer.step()
+            else:
+                scaler.step(optimizer)
+                scaler.update()
+            keys = list(sums)
+            values.append(torch.stack(list(sums.values())))
+        means = torch.stack(values).mean(dim=0).tolist()
+        record = {"stage": stage, "epoch": epoch, **dict(zip(keys, means, strict=True))}
         history.append(record)
         if cfg.verbose:
             parts = " ".join(
@@ -236,35 +367,81 @@ def _run_stage(
     return epoch
 
 
+#: Most activations (rows x widest layer) that one pass of a full batch keeps:
+#: a full batch of a larger domain is processed in chunks of rows whose gradients
+#: add up before the one optimiser step (the same step; memory bounded by the
+#: chunk, not by the data). 2**24 float32 values are 64 MiB per layer.
+CHUNK_ELEMENTS = 2**24
+
+
+def _chunk_rows(dom: DomainTensors, path: Pathway) -> int:
+    """Rows per chunk of ``dom``'s full batch through ``path``."""
+    width = max(dom.rows.n_features, *(m.out_features for m in path.encoder))
+    return max(1, CHUNK_ELEMENTS // width)
+
+
+def _weights(cfg: TrainingConfig, intra_weight: float = 1.0) -> dict[str, float]:
+    """Weight of each loss term in the objective, by the term's name before ``_``."""
+    return {
+        "recon": intra_weight * cfg.recon_weight,
+        "soft": intra_weight,
+        "pair": 1.0,
+        "trans": cfg.alpha,
+        "mmd": cfg.beta,
+        "reg": 1.0,
+    }
+
+
+def _objective(
+    terms: dict[str, torch.Tensor], weights: dict[str, float], device=None
+) -> torch.Tensor:
+    """Σ weight * term (Eq. 3 or Eq. 4 with the intra losses); a zero on
+    ``device`` when a chunk has no term."""
+    if not terms:
+        return torch.zeros((), device=device)
+    return sum(weights[key.split("_")[0]] * value for key, value in terms.items())
+
+
+def _one(terms: dict[str, torch.Tensor], weights: dict[str, float]) -> list[tuple]:
+    """A step of one pass: its loss to back-propagate, and the terms to report."""
+    terms["loss"] = _objective(terms, weights)
+    return [(terms["loss"], terms)]
+
+
 def _intra_terms(
     path: Pathway,
-    dom: DomainTensors,
-    x: torch.Tensor,
+    batch: _Batch,
     z: torch.Tensor,
-    lab_batch: torch.Tensor | None,
     cfg: TrainingConfig,
-    prefix: str,
+    suffix: str,
+    n_rows: int | None = None,
+    n_lab: int | None = None,
 ) -> dict[str, torch.Tensor]:
-    """L_recon (Eq. 1) on a batch of rows and L_soft (Eq. 2) on a batch of labelled rows."""
-    suffix = f"_{prefix}" if prefix else ""
+    """L_recon (Eq. 1) on the batch of rows and L_soft (Eq. 2) on the batch of
+    labelled rows: means, or sums over ``n_rows`` and ``n_lab`` for a chunk."""
     terms = {}
     if cfg.recon_weight > 0:
-        terms["recon" + suffix] = recon_loss(path.decode(z), x)
-    if dom.has_labels:
-        x_lab = dom.X[_sub(dom.labeled, lab_batch)]
-        logits = path.logits(path.encode(x_lab))
-        terms["soft" + suffix] = soft_loss(logits, _sub(dom.y, lab_batch))
+        rows = batch.rows
+        x_hat = path.decode(z[rows])
+        terms["recon" + suffix] = recon_loss(x_hat, batch.x[rows], n_rows)
+    if batch.lab is not None:
+        logits = path.logits(z[batch.lab])
+        terms["soft" + suffix] = soft_loss(logits, batch.y, n_lab)
     return terms
 
 
-def _intra_objective(
-    terms: dict[str, torch.Tensor], cfg: TrainingConfig
-) -> torch.Tensor:
-    """J_intra without L_reg (Eq. 3): recon_weight * L_recon + L_soft."""
-    return sum(
-        cfg.recon_weight * value if key.startswith("recon") else value
-        for key, value in terms.items()
-    )
+def _chunk_batch(dom: DomainTensors, part: slice) -> _Batch:
+    """Rows ``part`` of a full batch, with the labelled rows among them."""
+    batch = _Batch(dom.rows.take(part), rows=slice(0, part.stop - part.start))
+    if part.start < dom.n_labeled:
+        stop = min(part.stop, dom.n_labeled)
+        batch.lab = slice(0, stop - part.start)
+        batch.y = dom.y[part.start : stop].to(dom.rows.device, non_blocking=True)
+    return batch
+
+
+def _slices(n: int, size: int) -> list[slice]:
+    return [slice(a, min(a + size, n)) for a in range(0, n, size)]
 
 
 def pretrain(
@@ -275,26 +452,49 @@ def pretrain(
     stage: str,
 ) -> int:
     """Intra-domain representation learning (Eq. 3) for one domain."""
-    n_steps = _steps_per_epoch(dom.n_rows, cfg.batch_size)
-    device = dom.X.device
-
-    def steps(epoch: int):
-        rows = _batches(dom.n_rows, cfg.batch_size, n_steps, cfg.generator, device)
-        labs = _batches(
-            dom.labeled.numel(), cfg.batch_size, n_steps, cfg.generator, device
-        )
-        for row_b, lab_b in zip(rows, labs, strict=True):
-            x = _take(dom.X, row_b)
-            terms = _intra_terms(path, dom, x, path.encode(x), lab_b, cfg, "")
-            objective = _intra_objective(terms, cfg)
-            terms["reg"] = reg_loss(path.encoder_parameters(), cfg.lambda_reg)
-            terms["loss"] = objective + terms["reg"]
-            yield terms
-
-    params = [p for p in path.parameters() if p.requires_grad]
     if cfg.recon_weight == 0 and not dom.has_labels:
         return 0  # nothing to learn from in this domain
-    return _run_stage(stage, params, cfg.pretrain_epochs, steps, cfg, history)
+    n_steps = _steps_per_epoch(dom.n_rows, cfg.batch_size)
+    storage, device = dom.rows.storage, dom.rows.device
+    weights = _weights(cfg)
+    chunk = _chunk_rows(dom, path)
+
+    def reg() -> dict[str, torch.Tensor]:
+        return {"reg": reg_loss(path.encoder_parameters(), cfg.lambda_reg)}
+
+    def chunked_step():
+        """A full batch too large for one pass, chunk by chunk."""
+        for i, part in enumerate(_slices(dom.n_rows, chunk)):
+            batch = _chunk_batch(dom, part)
+            with _autocast(cfg, device):
+                z = path.encode(batch.x)
+                terms = _intra_terms(path, batch, z, cfg, "", dom.n_rows, dom.n_labeled)
+                if i == 0:
+                    terms.update(reg())
+                terms["loss"] = _objective(terms, weights)
+            yield terms["loss"], terms
+
+    def steps(epoch: int):
+        g = cfg.generator
+        rows = _batches(dom.n_rows, cfg.batch_size, n_steps, g, storage)
+        labs = _batches(dom.n_labeled, cfg.batch_size, n_steps, g, storage)
+        for row_b, lab_b in zip(rows, labs, strict=True):
+            needs_rows = cfg.recon_weight > 0
+            if needs_rows and row_b is None and dom.n_rows > chunk:
+                yield chunked_step()
+                continue
+            batch = _gather(
+                dom, row_b, lab_b, None, rows=needs_rows, labeled=True, pairs=False
+            )
+            with _autocast(cfg, device):
+                z = path.encode(batch.x)
+                terms = _intra_terms(path, batch, z, cfg, "")
+                terms.update(reg())
+                step = _one(terms, weights)
+            yield step
+
+    params = [p for p in path.parameters() if p.requires_grad]
+    return _run_stage(stage, params, cfg.pretrain_epochs, steps, cfg, history, device)
 
 
 def finetune(
@@ -310,61 +510,152 @@ def finetune(
     Each epoch first refreshes G in closed form from all pairs with the encoders
     fixed (line 11), then takes gradient steps on J_cross with G fixed (line 13).
     Returns the final G (recomputed from the final encoders) and the epochs run.
+
+    With mini-batches each step sees a batch of rows of each domain, a batch
+    of labelled rows of each domain and a batch of pairs (smaller blocks are
+    cycled), and L_unsup is the MMD between the two batches of rows: its
+    expectation is the full MMD plus the variances of the two batch means
+    (trace of each domain's covariance of z over the batch size), a bias that
+    vanishes as the batch grows. G is still refreshed from all pairs once per
+    epoch. A full batch too large for one pass is processed in chunks (the
+    same gradient; the MMD's through the two means, computed first).
     """
-    device = T.X.device
+    storage, device = T.rows.storage, T.rows.device
     n_steps = _steps_per_epoch(max(S.n_rows, T.n_rows), cfg.batch_size)
     asym = cfg.asymmetric
     intra_weight = cfg.intra_weight if asym else 1.0  # DATN_unsup is intra + β MMD
+    weights = _weights(cfg, intra_weight)
+    need_rows = (intra_weight > 0 and cfg.recon_weight > 0) or cfg.beta > 0
+    s_chunk, t_chunk = _chunk_rows(S, source), _chunk_rows(T, target)
     state: dict[str, torch.Tensor] = {}
 
     def refresh_G() -> None:
-        with torch.no_grad():
-            state["G"] = ridge_map(
-                source.encode(S.X[S.pairs]),
-                target.encode(T.X[T.pairs]),
-                cfg.lambda_pair,
-            )
+        state["G"] = _pair_map(source, target, S, T, cfg)
+
+    def reg() -> dict[str, torch.Tensor]:
+        params = source.encoder_parameters() + target.encoder_parameters()
+        return {"reg": reg_loss(params, cfg.lambda_reg)}
+
+    def mapped(zt: torch.Tensor) -> torch.Tensor:
+        """The target codes that the MMD compares with the source codes."""
+        return zt @ state["G"] if asym and cfg.mmd_target == "mapped" else zt
+
+    def one_pass(bs_: _Batch, bt_: _Batch) -> list[tuple]:
+        with _autocast(cfg, device):
+            zs, zt = source.encode(bs_.x), target.encode(bt_.x)
+            terms: dict[str, torch.Tensor] = {}
+            if intra_weight > 0:
+                terms.update(_intra_terms(source, bs_, zs, cfg, "_source"))
+                terms.update(_intra_terms(target, bt_, zt, cfg, "_target"))
+            if asym:
+                G = state["G"]
+                terms["pair"] = pair_loss(
+                    zs[bs_.pairs], zt[bt_.pairs], G, cfg.lambda_pair
+                )
+                terms["trans"] = trans_loss(zt[bt_.lab], G, source.classifier, bt_.y)
+            if cfg.beta > 0:
+                terms["mmd"] = mmd_loss(zs[bs_.rows], mapped(zt[bt_.rows]))
+            terms.update(reg())
+            return _one(terms, weights)
+
+    def chunked_step():
+        """A full batch too large for one pass: chunks of rows of both domains,
+        then the pairs, gradients summed. The MMD's gradient goes through the
+        means of the codes, computed first without gradients."""
+        diff = None
+        if cfg.beta > 0:
+            with torch.no_grad():
+                diff = _mean_code(source, S, s_chunk, cfg) - mapped(
+                    _mean_code(target, T, t_chunk, cfg)
+                )
+        s_parts, t_parts = _slices(S.n_rows, s_chunk), _slices(T.n_rows, t_chunk)
+        for i in range(max(len(s_parts), len(t_parts))):
+            terms: dict[str, torch.Tensor] = {}
+            surrogate = 0.0
+            with _autocast(cfg, device):
+                if i < len(s_parts):
+                    bs_ = _chunk_batch(S, s_parts[i])
+                    zs = source.encode(bs_.x)
+                    if intra_weight > 0:
+                        terms.update(
+                            _intra_terms(
+                                source, bs_, zs, cfg, "_source", S.n_rows, S.n_labeled
+                            )
+                        )
+                    if diff is not None:
+                        surrogate = surrogate + 2 * (diff * zs).sum() / S.n_rows
+                if i < len(t_parts):
+                    bt_ = _chunk_batch(T, t_parts[i])
+                    zt = target.encode(bt_.x)
+                    if intra_weight > 0:
+                        terms.update(
+                            _intra_terms(
+                                target, bt_, zt, cfg, "_target", T.n_rows, T.n_labeled
+                            )
+                        )
+                    if asym and bt_.lab is not None:
+                        terms["trans"] = trans_loss(
+                            zt[bt_.lab],
+                            state["G"],
+                            source.classifier,
+                            bt_.y,
+                            T.n_labeled,
+                        )
+                    if diff is not None:
+                        surrogate = surrogate - 2 * (diff * mapped(zt)).sum() / T.n_rows
+                if i == 0:
+                    terms.update(reg())
+                objective = _objective(terms, weights, device)
+            loss = objective
+            if diff is not None:
+                # β MMD's gradient, through the means; its value, logged once.
+                loss = loss + cfg.beta * surrogate
+                if i == 0:
+                    terms["mmd"] = diff.pow(2).sum()
+                    objective = objective + cfg.beta * terms["mmd"]
+            terms["loss"] = objective
+            yield loss, terms
+        if asym:
+            for j, part in enumerate(_slices(S.n_pairs, min(s_chunk, t_chunk))):
+                with _autocast(cfg, device):
+                    zs = source.encode(S.rows.take(_shift(part, S.pair_start)))
+                    zt = target.encode(T.rows.take(_shift(part, T.pair_start)))
+                    terms = {
+                        "pair": pair_loss(
+                            zs, zt, state["G"], cfg.lambda_pair, S.n_pairs, j == 0
+                        )
+                    }
+                    terms["loss"] = _objective(terms, weights)
+                yield terms["loss"], terms
 
     def steps(epoch: int):
         g = cfg.generator
-        s_rows = _batches(S.n_rows, cfg.batch_size, n_steps, g, device)
-        t_rows = _batches(T.n_rows, cfg.batch_size, n_steps, g, device)
-        s_labs = _batches(S.labeled.numel(), cfg.batch_size, n_steps, g, device)
-        t_labs = _batches(T.labeled.numel(), cfg.batch_size, n_steps, g, device)
-        n_pairs = 0 if S.pairs is None else S.pairs.numel()
-        p_rows = _batches(n_pairs, cfg.batch_size, n_steps, g, device)
+        bs = cfg.batch_size
+        s_rows = _batches(S.n_rows, bs, n_steps, g, storage)
+        t_rows = _batches(T.n_rows, bs, n_steps, g, storage)
+        s_labs = _batches(S.n_labeled, bs, n_steps, g, storage)
+        t_labs = _batches(T.n_labeled, bs, n_steps, g, storage)
+        p_rows = _batches(S.n_pairs, bs, n_steps, g, storage)
         for s_b, t_b, sl_b, tl_b, p_b in zip(
             s_rows, t_rows, s_labs, t_labs, p_rows, strict=True
         ):
-            xs, xt = _take(S.X, s_b), _take(T.X, t_b)
-            zs, zt = source.encode(xs), target.encode(xt)
-            terms: dict[str, torch.Tensor] = {}
-            intra = {}
-            if intra_weight > 0:
-                intra.update(_intra_terms(source, S, xs, zs, sl_b, cfg, "source"))
-                intra.update(_intra_terms(target, T, xt, zt, tl_b, cfg, "target"))
-                terms.update(intra)
-            loss = intra_weight * _intra_objective(intra, cfg) if intra else 0.0
-            if asym:
-                G = state["G"]
-                zs_c = source.encode(S.X[_sub(S.pairs, p_b)])
-                zt_c = target.encode(T.X[_sub(T.pairs, p_b)])
-                terms["pair"] = pair_loss(zs_c, zt_c, G, cfg.lambda_pair)
-                lab = _sub(T.labeled, tl_b)
-                terms["trans"] = trans_loss(
-                    target.encode(T.X[lab]), G, source.classifier, _sub(T.y, tl_b)
-                )
-                loss = loss + terms["pair"] + cfg.alpha * terms["trans"]
-            if cfg.beta > 0:
-                zt_m = zt @ state["G"] if asym and cfg.mmd_target == "mapped" else zt
-                terms["mmd"] = mmd_loss(zs, zt_m)
-                loss = loss + cfg.beta * terms["mmd"]
-            terms["reg"] = reg_loss(
-                source.encoder_parameters() + target.encoder_parameters(),
-                cfg.lambda_reg,
+            if need_rows and s_b is None and t_b is None:
+                if S.n_rows > s_chunk or T.n_rows > t_chunk:
+                    yield chunked_step()
+                    continue
+            bs_ = _gather(
+                S, s_b, sl_b, p_b, rows=need_rows, labeled=intra_weight > 0, pairs=asym
             )
-            terms["loss"] = loss + terms["reg"]
-            yield terms
+            bt_ = _gather(
+                T,
+                t_b,
+                tl_b,
+                p_b,
+                rows=need_rows,
+                labeled=intra_weight > 0 or asym,
+                pairs=asym,
+            )
+            yield one_pass(bs_, bt_)
 
     params = list(source.parameters()) + list(target.parameters())
     n_epochs = _run_stage(
@@ -374,6 +665,7 @@ def finetune(
         steps,
         cfg,
         history,
+        device,
         before_epoch=refresh_G if asym else None,
     )
     if not asym:
@@ -384,3 +676,44 @@ def finetune(
             "finetune", n_epochs, "the final map G is not finite", cfg, history
         )
     return state["G"], n_epochs
+
+
+def _shift(part: slice, offset: int) -> slice:
+    return slice(part.start + offset, part.stop + offset)
+
+
+def _mean_code(
+    path: Pathway, dom: DomainTensors, chunk: int, cfg: TrainingConfig
+) -> torch.Tensor:
+    """Mean of ``path.encode`` over every row of ``dom``, chunk by chunk (float32)."""
+    total = torch.zeros(path.top_width, device=dom.rows.device)
+    for part in _slices(dom.n_rows, chunk):
+        with _autocast(cfg, dom.rows.device):
+            z = path.encode(dom.rows.take(part))
+        total += z.float().sum(dim=0)
+    return total / dom.n_rows
+
+
+def _pair_map(
+    source: Pathway,
+    target: Pathway,
+    S: DomainTensors,
+    T: DomainTensors,
+    cfg: TrainingConfig,
+) -> torch.Tensor:
+    """G (Alg. 1, line 11) from every pair, with the encoders fixed; the pairs are
+    encoded in chunks and their Gram matrices summed in float64."""
+    d = target.top_width
+    device = T.rows.device
+    gram = torch.zeros((d, d), dtype=torch.float64, device=device)
+    cross = torch.zeros((d, d), dtype=torch.float64, device=device)
+    chunk = min(_chunk_rows(S, source), _chunk_rows(T, target))
+    with torch.no_grad():
+        for part in _slices(S.n_pairs, chunk):
+            with _autocast(cfg, device):
+                zs = source.encode(S.rows.take(_shift(part, S.pair_start)))
+                zt = target.encode(T.rows.take(_shift(part, T.pair_start)))
+            zs, zt = zs.double(), zt.double()
+            gram += zt.T @ zt
+            cross += zt.T @ zs
+    return solve_ridge(gram, cross, cfg.lambda_pair).float()

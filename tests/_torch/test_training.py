@@ -35,3 +35,9 @@ def test_paper_optimizer_settings():
     assert isinstance(opt, torch.optim.RMSprop)
     group = opt.param_groups[0]
     assert (group["lr"], group["alpha"], group["momentum"]) == (1e-4, 0.8, 0.8)
+
+
+def test_adam_and_sgd_use_fused_kernels():
+    params = [torch.zeros(2, requires_grad=True)]
+    assert make_optimizer(params, "adam", 1e-3).defaults["fused"]
+    assert make_optimizer(params, "sgd", 1e-3).defaults["fused"]
