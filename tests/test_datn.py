@@ -387,10 +387,10 @@ def test_sparse_inputs_train_exactly_the_dense_model(
 
 
 def test_dense_and_sparse_blocks_mix_in_one_domain(task):
-    dense = fit(task, batch_size=16, pretrain_epochs=5, finetune_epochs=5)
-    mixed = DATNClassifier(
-        **{**FAST, "pretrain_epochs": 5, "finetune_epochs": 5}, batch_size=16
-    ).fit(
+    params = {**FAST, "pretrain_epochs": 5, "finetune_epochs": 5, "batch_size": 16}
+    params["input_scaling"] = "standard"  # "auto" takes max abs for sparse blocks
+    dense = DATNClassifier(**params).fit(task.X, task.y, **task.fit_params)
+    mixed = DATNClassifier(**params).fit(
         task.X,  # dense target rows with sparse unlabelled target rows
         task.y,
         X_source=task.X_source,
@@ -400,6 +400,15 @@ def test_dense_and_sparse_blocks_mix_in_one_domain(task):
     assert_array_equal(
         dense.predict_proba(task.X_test), mixed.predict_proba(task.X_test)
     )
+    auto = DATNClassifier(**{**params, "input_scaling": "auto"}).fit(
+        task.X,
+        task.y,
+        X_source=task.X_source,
+        X_unlabeled=Domain(sp.csr_matrix(task.X_unlabeled.X)),
+        pairs=task.pairs,
+    )
+    assert auto.target_scaler_.kind_ == "maxabs"
+    assert auto.source_scaler_.kind_ == "standard"
 
 
 def test_sparse_rows_are_never_densified_whole(task, monkeypatch):
