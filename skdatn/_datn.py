@@ -554,9 +554,8 @@ class DATNClassifier(
     def _domain_tensors(self, blocks, codes, n_pairs, storage, domain: str):
         """The fitted scaler of a domain and its training rows (scaled, float32);
         ``domain`` names the rows in the error raised when they overflow float32."""
-        scaler = make_scaler(self.input_scaling).fit_blocks(
-            blocks
-        )  # "auto" too  # "auto" too
+        # "auto" is resolved per domain, from all of its blocks.
+        scaler = make_scaler(self.input_scaling).fit_blocks(blocks)
         rows = build_rows(
             (chunk for M, idx in blocks for chunk in iter_chunks(M, idx)),
             n_rows=sum(_n_rows(b) for b in blocks),
