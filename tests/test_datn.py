@@ -536,8 +536,9 @@ needs_cuda = pytest.mark.skipif(
 @needs_cuda
 @pytest.mark.parametrize("batch_size", [None, 32])
 def test_cuda_sparse_inputs_train_the_dense_model(task, batch_size):
-    dense = fit(task, device="cuda", batch_size=batch_size)
-    sparse = DATNClassifier(**FAST, device="cuda", batch_size=batch_size).fit(
+    kwargs = dict(device="cuda", batch_size=batch_size, input_scaling="standard")
+    dense = fit(task, **kwargs)
+    sparse = DATNClassifier(**FAST, **kwargs).fit(
         sp.csr_matrix(task.X), task.y, **sparse_fit_params(task)
     )
     assert_allclose(
