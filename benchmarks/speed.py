@@ -23,7 +23,10 @@ the peak memory (RSS) of fits on ``--big-rows`` source rows x 128 features,
 float64, with each of ``--big-batches`` (``full``: full batches, processed in
 chunks), measured in a child process. Each timing is the best of
 ``--repeat`` runs, fit and bare loop alternating. The machine's load
-(``os.getloadavg``) is printed: timings on a loaded machine are noisy.
+(``os.getloadavg``) is printed: timings on a loaded machine are noisy. With
+``--threads`` above 1 on a machine shared with other jobs, run it with
+``OMP_WAIT_POLICY=PASSIVE``: torch's idle OpenMP threads otherwise spin, and
+any run that loses a core to another job is slowed several times over.
 """
 
 from __future__ import annotations
