@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._device import data_device, resolve_device
 from ._holders import TransferInputs, _check_rows
 from ._preprocessing import iter_chunks, make_scaler
+from ._threads import threads_limited
 from ._torch.data import build_rows
 from ._torch.networks import Pathway
 from ._torch.training import (
@@ -179,6 +180,16 @@ class DATNClassifier(
         ``G`` and the weights stay in float32, ``G`` is solved in float64);
         ``"float16"`` adds dynamic loss scaling. Meant for GPUs; ``None``
         trains in float32.
+    n_threads : int, default=None
+        torch's intra-op threads (and BLAS threads, through threadpoolctl)
+        during :meth:`fit` and inference; the caller's settings are restored
+        afterwards. ``None`` chooses: in a process's main thread, torch's
+        current setting, which follows ``OMP_NUM_THREADS`` (joblib's loky
+        workers and Dask's and Ray's worker processes set it to their share of
+        the cores); in any other thread (joblib's threading backend, Dask's
+        worker threads), 1, since fits in threads of one process share its
+        cores. On a machine whose cores other busy processes share, 1 can be
+        much faster than more (torch's threads spin-wait for each other).
     random_state : int, RandomState instance or None, default=None
         Seeds initial weights and batch order through a private generator;
         torch's global RNG is left untouched.
@@ -272,6 +283,7 @@ class DATNClassifier(
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str, torch.device],
         "mixed_precision": [StrOptions({"bfloat16", "float16"}), None],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -299,6 +311,7 @@ class DATNClassifier(
         n_iter_no_change=20,
         device="auto",
         mixed_precision=None,
+        n_threads=None,
         random_state=None,
         verbose=0,
     ):
@@ -322,11 +335,13 @@ class DATNClassifier(
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.mixed_precision = mixed_precision
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
+    @threads_limited
     def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
         """Train DATN on labelled target rows plus the optional transfer data.
 
@@ -577,6 +592,7 @@ class DATNClassifier(
         z = _encode(self.target_net_, self.target_scaler_, X, self._n_features_out)
         return _finite_output(z, "representation")
 
+    @threads_limited
     def _logits(self, X) -> np.ndarray:
         z = self._encode_target(X)
         with torch.inference_mode():
@@ -648,6 +664,7 @@ class DATNClassifier(
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
+    @threads_limited
     def transform(self, X) -> np.ndarray:
         """Map target rows into the source representation space, ``f_T(X) G``.
 
@@ -663,6 +680,7 @@ class DATNClassifier(
         z = self._encode_target(X)
         return (z @ torch.from_numpy(self.G_)).numpy()
 
+    @threads_limited
     def transform_source(self, X) -> np.ndarray:
         """Source rows in the source representation space, ``f_S(X)``.
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import _fit_context, clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.utils import _safe_indexing
+from sklearn.utils.parallel import Parallel, delayed
 
 from ._datn import DATNClassifier
+from ._threads import limit_threads, threads_limited
 from ._torch.training import TrainingDivergedError
 from ._validation import validate_transfer_fit
 
@@ -31,6 +35,12 @@ class DATNClassifierCV(DATNClassifier):
     with the same splits (on the same device and thread count). The best
     (α, β) is then refitted on all rows; this estimator is that model.
 
+    With ``n_jobs`` (or inside ``joblib.parallel_backend``, e.g. on a Dask or
+    Ray cluster) the search runs in three parallel rounds: the source
+    pretrainings (one per beta group), the target pretrainings (one per fold
+    and beta group), then every fold's fine-tuning of every (α, β), each from
+    its pretrained state. The scores do not depend on ``n_jobs``.
+
     Parameters
     ----------
     alphas : array-like of float, default=(0, 0.5, 1, 2, 5, 10)
@@ -43,6 +53,10 @@ class DATNClassifierCV(DATNClassifier):
         ``KFold`` avoids scikit-learn's warning about small classes.
     scoring : str, callable or None, default=None
         Scorer of the held-out folds; ``None`` is accuracy.
+    n_jobs : int, default=None
+        Parallel jobs of the search, as in ``GridSearchCV``: ``None`` means 1
+        unless in a ``joblib.parallel_backend`` context, ``-1`` all processors.
+        The refit runs in the calling process.
     **params
         Every other parameter of :class:`DATNClassifier` (all but ``alpha``
         and ``beta``), with the same defaults.
@@ -90,6 +104,7 @@ class DATNClassifierCV(DATNClassifier):
         "betas": ["array-like"],
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -99,6 +114,7 @@ class DATNClassifierCV(DATNClassifier):
         *,
         cv=5,
         scoring=None,
+        n_jobs=None,
         hidden_layer_sizes=(128, 64),
         source_hidden_layer_sizes=None,
         asymmetric=True,
@@ -117,6 +133,7 @@ class DATNClassifierCV(DATNClassifier):
         n_iter_no_change=20,
         device="auto",
         mixed_precision=None,
+        n_threads=None,
         random_state=None,
         verbose=0,
     ):
@@ -124,6 +141,7 @@ class DATNClassifierCV(DATNClassifier):
         self.betas = betas
         self.cv = cv
         self.scoring = scoring
+        self.n_jobs = n_jobs
         self.hidden_layer_sizes = hidden_layer_sizes
         self.source_hidden_layer_sizes = source_hidden_layer_sizes
         self.asymmetric = asymmetric
@@ -142,6 +160,7 @@ class DATNClassifierCV(DATNClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.mixed_precision = mixed_precision
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -152,6 +171,7 @@ class DATNClassifierCV(DATNClassifier):
         return clone(DATNClassifier(alpha=alpha, beta=beta, **params))
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @threads_limited
     def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
         """Select α and β by cross-validation on the labelled target rows, then refit.
 
@@ -193,34 +213,16 @@ class DATNClassifierCV(DATNClassifier):
         cv = check_cv(self.cv, y, classifier=True)
         splits = list(cv.split(X, y))
         scorer = check_scoring(self._estimator(1.0, 1.0), scoring=self.scoring)
-        scores = np.empty((len(grid), len(splits)))
-        # The source pathway's pretraining sees only source rows: it is the same
-        # in every fold (and in the refit), so it runs once per beta group.
-        source_snapshots: dict[bool, dict] = {}
-        self.n_pretrainings_ = 0
-        for k, (train, test) in enumerate(splits):
-            X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-            X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
-            for uses_unlabeled in (False, True):
-                group = [
-                    i for i, p in enumerate(grid) if (p["beta"] > 0) == uses_unlabeled
-                ]
-                if not group:
-                    continue
-                snapshot = None
-                for i in group:
-                    est = self._estimator(**grid[i])
-                    run = est._prepare_fit(X_train, y_train, **transfer)
-                    if snapshot is None:
-                        self._pretrain_shared(
-                            est, run, source_snapshots, uses_unlabeled
-                        )
-                        snapshot = run.snapshot()
-                    else:
-                        run.restore(snapshot)
-                    est._finetune(run)
-                    scores[i, k] = scorer(est, X_test, y_test)
-
+        folds = [
+            (
+                _safe_indexing(X, train),
+                _safe_indexing(y, train),
+                _safe_indexing(X, test),
+                _safe_indexing(y, test),
+            )
+            for train, test in splits
+        ]
+        scores, source_snapshots = self._search(grid, folds, scorer, transfer)
         self.cv_results_ = _cv_results(grid, scores)
         best = int(np.argmin(self.cv_results_["rank_test_score"]))
         self.best_params_ = dict(grid[best])
@@ -228,23 +230,71 @@ class DATNClassifierCV(DATNClassifier):
         self.alpha_, self.beta_ = self.best_params_["alpha"], self.best_params_["beta"]
         refit = self._estimator(**self.best_params_)
         run = refit._prepare_fit(X, y, **transfer)
-        self._pretrain_shared(refit, run, source_snapshots, self.beta_ > 0)
+        run.restore(source_snapshots[self.beta_ > 0])
+        refit._pretrain_target(run)
+        self.n_pretrainings_ += 1
         refit._finetune(run)
         for name, value in vars(refit).items():
             if name.endswith("_") or name == "_n_features_out":
                 setattr(self, name, value)
         return self
 
-    def _pretrain_shared(self, est, run, source_snapshots: dict, key: bool) -> None:
-        """Pretrain ``run``, reusing the source pathway's pretraining when done."""
-        if key in source_snapshots:
-            run.restore(source_snapshots[key])
-        else:
-            est._pretrain_source(run)
-            source_snapshots[key] = run.snapshot()
-            self.n_pretrainings_ += run.source_net is not None
-        est._pretrain_target(run)
-        self.n_pretrainings_ += 1
+    def _search(self, grid, folds, scorer, transfer) -> tuple[np.ndarray, dict]:
+        """The (n_candidates, n_folds) scores, and the source pretraining snapshots."""
+        # beta=0 (DATN_sup) ignores the unlabelled rows: two pretraining groups.
+        groups = {
+            key: [i for i, p in enumerate(grid) if (p["beta"] > 0) == key]
+            for key in (False, True)
+        }
+        keys = [key for key in (False, True) if groups[key]]
+        # One Parallel for the three rounds: its workers are reused (a Ray or
+        # loky pool starts once).
+        with Parallel(n_jobs=self.n_jobs) as parallel:
+            # 1. The source pathway's pretraining sees only source rows: it is the
+            # same in every fold (and in the refit), so it runs once per beta group.
+            X_train, y_train = folds[0][:2]
+            done = parallel(
+                delayed(_pretrain_source)(
+                    self._estimator(**grid[groups[key][0]]),
+                    X_train,
+                    y_train,
+                    **transfer,
+                )
+                for key in keys
+            )
+            source_snapshots = {
+                key: snapshot for key, (snapshot, _) in zip(keys, done, strict=True)
+            }
+            self.n_pretrainings_ = sum(has_source for _, has_source in done)
+            # 2. The target pathway's, once per fold and beta group.
+            jobs = [(k, key) for k in range(len(folds)) for key in keys]
+            done = parallel(
+                delayed(_pretrain_target)(
+                    self._estimator(**grid[groups[key][0]]),
+                    *folds[k][:2],
+                    source_snapshots[key],
+                    **transfer,
+                )
+                for k, key in jobs
+            )
+            target_snapshots = dict(zip(jobs, done, strict=True))
+            self.n_pretrainings_ += len(jobs)
+            # 3. Every (alpha, beta) of every fold, fine-tuned from its group's state.
+            jobs = [(i, k) for i in range(len(grid)) for k in range(len(folds))]
+            done = parallel(
+                delayed(_finetune_score)(
+                    self._estimator(**grid[i]),
+                    *folds[k],
+                    target_snapshots[k, grid[i]["beta"] > 0],
+                    scorer,
+                    **transfer,
+                )
+                for i, k in jobs
+            )
+            scores = np.empty((len(grid), len(folds)))
+            for (i, k), score in zip(jobs, done, strict=True):
+                scores[i, k] = score
+        return scores, source_snapshots
 
     def _candidates(self, name: str) -> list[float]:
         try:
@@ -275,3 +325,33 @@ def _cv_results(grid: list[dict], scores: np.ndarray) -> dict:
     results["std_test_score"] = scores.std(axis=1)
     results["rank_test_score"] = ranks
     return results
+
+
+# The tasks of the parallel search: module-level functions, so that they pickle
+# by reference on any joblib backend. Each bounds its threads where it runs.
+def _pretrain_source(est: DATNClassifier, X, y, **transfer) -> tuple[dict, bool]:
+    """The state after the source pathway's pretraining, and whether there is one."""
+    with limit_threads(est.n_threads):
+        run = est._prepare_fit(X, y, **transfer)
+        est._pretrain_source(run)
+        return run.snapshot(), run.source_net is not None
+
+
+def _pretrain_target(est: DATNClassifier, X, y, source_snapshot, **transfer) -> dict:
+    """The state after both pretrainings on one fold's training rows."""
+    with limit_threads(est.n_threads):
+        run = est._prepare_fit(X, y, **transfer)
+        run.restore(source_snapshot)
+        est._pretrain_target(run)
+        return run.snapshot()
+
+
+def _finetune_score(
+    est: DATNClassifier, X, y, X_test, y_test, snapshot, scorer, **transfer
+) -> float:
+    """Fine-tune one (alpha, beta) from its pretrained state; score the held-out rows."""
+    with limit_threads(est.n_threads):
+        run = est._prepare_fit(X, y, **transfer)
+        run.restore(snapshot)
+        est._finetune(run)
+        return scorer(est, X_test, y_test)

@@ -1,5 +1,6 @@
 """Shared fixtures: fast estimator settings and small paired transfer tasks."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,12 @@ FAST = {
 }
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pid_scorer(estimator, X, y) -> float:
+    """A "score" that records the process which fitted and scored: workers
+    import it from this module, so it tells where a parallel search ran."""
+    return float(os.getpid())
 
 
 def make_views(n=300, n_classes=3, d_source=12, d_target=7, seed=0):
