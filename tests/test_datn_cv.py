@@ -1,5 +1,6 @@
 """DATNClassifierCV: the same selection as GridSearchCV, with shared pretraining."""
 
+import joblib
 import numpy as np
 import pytest
 from conftest import FAST
@@ -70,3 +71,22 @@ def test_bad_grid(task, alphas):
 )
 def test_sklearn_compatible_cv_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_parallel_search_gives_the_sequential_results(task, backend):
+    """n_jobs=2 in worker processes (loky) or threads: same scores, same model."""
+    params = {"alphas": [0, 2], "betas": [0, 1], "cv": KFold(2), **FAST}
+    sequential = DATNClassifierCV(**params).fit(task.X, task.y, **task.fit_params)
+    with joblib.parallel_backend(backend):
+        parallel = DATNClassifierCV(n_jobs=2, **params)
+        parallel.fit(task.X, task.y, **task.fit_params)
+    assert_array_equal(
+        parallel.cv_results_["split1_test_score"],
+        sequential.cv_results_["split1_test_score"],
+    )
+    assert parallel.best_params_ == sequential.best_params_
+    assert parallel.n_pretrainings_ == sequential.n_pretrainings_ == 2 * 2 + 2 + 1
+    assert_array_equal(
+        parallel.predict_proba(task.X_test), sequential.predict_proba(task.X_test)
+    )
