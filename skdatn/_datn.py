@@ -188,8 +188,9 @@ class DATNClassifier(
         workers and Dask's and Ray's worker processes set it to their share of
         the cores); in any other thread (joblib's threading backend, Dask's
         worker threads), 1, since fits in threads of one process share its
-        cores. On a machine whose cores other busy processes share, 1 can be
-        much faster than more (torch's threads spin-wait for each other).
+        cores. On a machine whose cores other busy processes share, use 1 (or
+        set ``OMP_WAIT_POLICY=PASSIVE`` before importing torch): torch's waiting
+        threads spin, which can make a fit tens of times slower.
     random_state : int, RandomState instance or None, default=None
         Seeds initial weights and batch order through a private generator;
         torch's global RNG is left untouched.
