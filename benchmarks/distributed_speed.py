@@ -10,9 +10,10 @@ folds, with ``GridSearchCV(DATNClassifier())`` ("grid") and ``DATNClassifierCV``
 ("cv"). "sequential" runs ``n_jobs=1`` in this process with ``--threads`` torch
 threads; "dask" a ``LocalCluster`` of ``--workers`` processes of one thread each,
 "ray" a local Ray with ``--workers`` CPUs, both through ``joblib.parallel_backend``
-(the engine's start-up is timed apart). Every engine must give the sequential
-scores; the script checks it, and prints the machine's load averages before and
-after each search: on a shared machine the figures are only comparable within
+(the engine's start-up is timed apart). Dask's workers start without Dask's
+``MALLOC_TRIM_THRESHOLD_`` setting unless ``--dask-malloc-trim`` (see
+docs/distributed.rst). Every engine must give the sequential scores; the script
+checks it, and prints the machine's load averages before and after each search: on a shared machine the figures are only comparable within
 one run.
 """
 
@@ -34,14 +35,21 @@ GRIDS = {"paper": [0, 0.5, 1, 2, 5, 10], "small": [0, 1, 5], "tiny": [0, 1]}
 
 
 @contextlib.contextmanager
-def engine(name: str, workers: int):
+def engine(name: str, workers: int, unset_malloc_trim: bool = True):
     """Start the engine; yield the joblib backend's name (None: sequential)."""
     if name == "sequential":
         yield None
     elif name == "dask":
+        import dask
         from dask.distributed import Client, LocalCluster
 
+        # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536, which makes
+        # every large torch allocation page-fault (fits 1.7x slower): unset it.
+        trim = None if unset_malloc_trim else 65536
         with (
+            dask.config.set(
+                {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": trim}
+            ),
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
@@ -104,6 +112,11 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--dask-malloc-trim",
+        action="store_true",
+        help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in its workers",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -130,7 +143,7 @@ def main() -> None:
     reference: dict[str, np.ndarray] = {}
     for name in args.engines:
         t0 = time.perf_counter()
-        with engine(name, args.workers) as backend:
+        with engine(name, args.workers, not args.dask_malloc_trim) as backend:
             started = time.perf_counter() - t0
             for kind in args.searches:
                 params = {"random_state": args.seed}

@@ -22,6 +22,7 @@ from skdatn import DATNClassifier, DATNClassifierCV
 
 GRID = {"alpha": [0.5, 2], "beta": [0, 1]}
 CV = KFold(3, shuffle=True, random_state=0)
+PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
 MISSING = "the 'distributed' extra is not installed: pip install -e '.[distributed]'"
 
 
@@ -30,7 +31,12 @@ def backend(request):
     """The joblib backend's name, with its engine started: 2 worker processes."""
     if request.param == "dask":
         distributed = pytest.importorskip("distributed", reason=MISSING)
+        import dask
+
+        environ = dict(os.environ)  # Dask's nanny writes its worker settings here
         with (
+            # Dask's MALLOC_TRIM_THRESHOLD_ makes torch's allocations page-fault.
+            dask.config.set({f"{PRE_SPAWN}.MALLOC_TRIM_THRESHOLD_": None}),
             distributed.LocalCluster(
                 n_workers=2,
                 threads_per_worker=1,
@@ -40,6 +46,8 @@ def backend(request):
             distributed.Client(cluster),
         ):
             yield "dask"
+        os.environ.clear()
+        os.environ.update(environ)
         return
     ray = pytest.importorskip("ray", reason=MISSING)
     from ray.util.joblib import register_ray
