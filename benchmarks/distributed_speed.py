@@ -13,8 +13,8 @@ threads; "dask" a ``LocalCluster`` of ``--workers`` processes of one thread each
 (the engine's start-up is timed apart). Dask's workers start without Dask's
 ``MALLOC_TRIM_THRESHOLD_`` setting unless ``--dask-malloc-trim`` (see
 docs/distributed.rst). Every engine must give the sequential scores; the script
-checks it, and prints the machine's load averages before and after each search: on a shared machine the figures are only comparable within
-one run.
+checks it, and prints the machine's load averages before and after each search:
+on a shared machine the figures are only comparable within one run.
 """
 
 from __future__ import annotations
