@@ -9,6 +9,7 @@ extra (``pip install -e ".[distributed]"``); skipped without it.
 import os
 import pickle
 from pathlib import Path
+from unittest import mock
 
 import joblib
 import numpy as np
@@ -33,8 +34,10 @@ def backend(request):
         distributed = pytest.importorskip("distributed", reason=MISSING)
         import dask
 
-        environ = dict(os.environ)  # Dask's nanny writes its worker settings here
         with (
+            mock.patch.dict(
+                os.environ
+            ),  # Dask's nanny writes its workers' settings here
             # Dask's MALLOC_TRIM_THRESHOLD_ makes torch's allocations page-fault.
             dask.config.set({f"{PRE_SPAWN}.MALLOC_TRIM_THRESHOLD_": None}),
             distributed.LocalCluster(
@@ -46,34 +49,27 @@ def backend(request):
             distributed.Client(cluster),
         ):
             yield "dask"
-        os.environ.clear()
-        os.environ.update(environ)
         return
     ray = pytest.importorskip("ray", reason=MISSING)
     from ray.util.joblib import register_ray
 
     # Workers import skdatn and this test directory's helpers (pid_scorer) from here.
     path = [str(Path(skdatn.__file__).parents[1]), str(Path(__file__).parent)]
-    before = os.environ.get("RAY_USAGE_STATS_ENABLED")
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    ray.init(
-        address="local",
-        num_cpus=2,
-        num_gpus=0,
-        include_dashboard=False,
-        object_store_memory=256 * 2**20,  # the default would take 30% of the RAM
-        log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(path)}},
-    )
-    register_ray()
-    try:
-        yield "ray"
-    finally:
-        ray.shutdown()
-        if before is None:
-            os.environ.pop("RAY_USAGE_STATS_ENABLED")
-        else:
-            os.environ["RAY_USAGE_STATS_ENABLED"] = before
+    with mock.patch.dict(os.environ, {"RAY_USAGE_STATS_ENABLED": "0"}):
+        ray.init(
+            address="local",
+            num_cpus=2,
+            num_gpus=0,
+            include_dashboard=False,
+            object_store_memory=256 * 2**20,  # the default would take 30% of the RAM
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(path)}},
+        )
+        register_ray()
+        try:
+            yield "ray"
+        finally:
+            ray.shutdown()
 
 
 def grid_search(task, backend=None):
