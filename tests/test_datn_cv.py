@@ -1,5 +1,7 @@
 """DATNClassifierCV: the same selection as GridSearchCV, with shared pretraining."""
 
+import inspect
+
 import joblib
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdatn import DATNClassifier, DATNClassifierCV
+from skdatn._datn_cv import _SHARED
 
 GRID = {"alpha": [0, 1, 5], "beta": [0, 0.5, 2]}
 
@@ -90,3 +93,13 @@ def test_parallel_search_gives_the_sequential_results(task, backend):
     assert_array_equal(
         parallel.predict_proba(task.X_test), sequential.predict_proba(task.X_test)
     )
+
+
+def test_shared_parameters_have_the_estimators_defaults():
+    # DATNClassifierCV must spell out DATNClassifier's parameters (scikit-learn
+    # reads them from __init__); their defaults must not drift apart.
+    cv_sig = inspect.signature(DATNClassifierCV.__init__).parameters
+    est_sig = inspect.signature(DATNClassifier.__init__).parameters
+    assert _SHARED
+    for name in _SHARED:
+        assert cv_sig[name].default == est_sig[name].default, name
