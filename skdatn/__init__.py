@@ -6,6 +6,7 @@ data-poor target domain whose features may live in a different space.
 
 from ._datn import DATNClassifier
 from ._datn_cv import DATNClassifierCV
+from ._ensemble import SeedEnsembleClassifier
 from ._holders import Domain, Pairs, SlicingRiskWarning
 from ._persistence import load, save
 from ._torch.training import TrainingDivergedError
@@ -17,6 +18,7 @@ __all__ = [
     "DATNClassifierCV",
     "Domain",
     "Pairs",
+    "SeedEnsembleClassifier",
     "SlicingRiskWarning",
     "TrainingDivergedError",
     "__version__",

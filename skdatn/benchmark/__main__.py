@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(GRIDS),
         default=None,
         help="alpha/beta grid of DATN's 5-fold CV: small (default, alpha in "
-        "{0.25,0.5,1}, beta 1; held-out log-loss), paper ({0,0.5,1,2,5,10}^2, slow), "
+        "{0.25,0.5,1}, beta in {0,1}; held-out log-loss), paper ({0,0.5,1,2,5,10}^2, slow), "
         "quick, none "
         "(alpha=2, beta=1)",
     )
@@ -116,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
         "networks, and safe when other processes share the cores)",
     )
     parser.add_argument(
+        "--networks",
+        type=int,
+        default=None,
+        help="networks averaged by DATN and its variants (default: 5, 1 with "
+        "--quick); 1 fits single networks",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="no progress lines on stderr"
     )
     return parser
@@ -130,6 +137,7 @@ def _run(args, tasks, methods, analyses, grid, progress) -> list[dict]:
         grid=grid,
         quick=args.quick,
         n_jobs=args.n_jobs,
+        networks=args.networks,
         progress=progress,
     )
     if args.plots:

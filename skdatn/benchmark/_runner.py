@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from .._datn import DATNClassifier
 from .._datn_cv import DATNClassifierCV
+from .._ensemble import SeedEnsembleClassifier
 from .._holders import Domain
 from ..datasets import _loaders
 from ..datasets._mfeat import load_mfeat
@@ -290,7 +291,7 @@ _PAPER_VALUES = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0]
 #: Selection grids for DATN's α and β (5-fold CV on the labelled target rows).
 GRIDS: dict[str, dict[str, list[float]] | None] = {
     "paper": {"alpha": _PAPER_VALUES, "beta": _PAPER_VALUES},
-    "small": {"alpha": [0.25, 0.5, 1.0], "beta": [1.0]},
+    "small": {"alpha": [0.25, 0.5, 1.0], "beta": [0.0, 1.0]},
     "quick": {"alpha": [0.5, 2.0], "beta": [1.0]},
     "none": None,
 }
@@ -303,6 +304,8 @@ _QUICK_BASELINE = dict(
     hidden_layer_sizes=(32, 16), pretrain_epochs=5, finetune_epochs=5, max_epochs=5
 )
 _SVM_C = [0.1, 1.0, 10.0, 100.0]
+#: Networks averaged by DATN and its variants (SeedEnsembleClassifier).
+DEFAULT_NETWORKS = 5
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,9 @@ class Method:
     baseline: bool = False
 
     def describe(self, fitted) -> dict:
+        if isinstance(fitted, SeedEnsembleClassifier):
+            chosen = [self.describe(m) for m in fitted.estimators_]
+            return {k: [c[k] for c in chosen] for k in chosen[0]} if chosen[0] else {}
         if isinstance(fitted, (GridSearchCV, DATNClassifierCV)):
             return {k: _plain(v) for k, v in fitted.best_params_.items()}
         return {}
@@ -339,6 +345,19 @@ def held_out_log_loss(estimator, X, y) -> float:
     return -log_loss(y, estimator.predict_proba(X), labels=estimator.classes_)
 
 
+def _ensembled(build: Callable[[dict, int], Any]) -> Callable[[dict, int], Any]:
+    """``build``, averaged over ``ctx["networks"]`` seeds when that is above 1."""
+
+    def build_ensemble(ctx: dict, seed: int):
+        estimator = build(ctx, seed)
+        networks = ctx.get("networks", 1)
+        if networks == 1:
+            return estimator
+        return SeedEnsembleClassifier(estimator, networks, random_state=seed)
+
+    return build_ensemble
+
+
 def _datn_factory(**fixed) -> Callable[[dict, int], DATNClassifier]:
     def build(ctx: dict, seed: int) -> DATNClassifier:
         return DATNClassifier(**{**ctx["estimator_kwargs"], **fixed}, random_state=seed)
@@ -346,11 +365,21 @@ def _datn_factory(**fixed) -> Callable[[dict, int], DATNClassifier]:
     return build
 
 
-def _build_datn_cv(ctx: dict, seed: int):
-    estimator = _datn_factory()(ctx, seed)
+def _datn_cv_factory(**fixed) -> Callable[[dict, int], Any]:
+    """DATN with α (and β unless ``fixed``) chosen by 5-fold CV over the grid."""
+
+    def build(ctx: dict, seed: int):
+        return _build_datn_cv(ctx, seed, **fixed)
+
+    return build
+
+
+def _build_datn_cv(ctx: dict, seed: int, **fixed):
+    estimator = _datn_factory(**fixed)(ctx, seed)
     grid = GRIDS[ctx["grid"]]
     if grid is None:
         return estimator
+    grid = {**grid, **{k: [v] for k, v in fixed.items()}}
     cv = SeededFolds(min(5, ctx["n_labeled"]), random_state=seed)
     if ctx["n_jobs"] not in (None, 1):
         return GridSearchCV(
@@ -386,16 +415,21 @@ def _build_svm(ctx: dict, seed: int):
 BUILTIN_METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("DATN", _build_datn_cv, _all_inputs),
-        Method("DATN_sup", _datn_factory(beta=0.0), _all_inputs),
-        Method("DATN_unsup", _datn_factory(asymmetric=False), _all_inputs),
+        Method("DATN", _ensembled(_datn_cv_factory()), _all_inputs),
+        Method("DATN_sup", _ensembled(_datn_cv_factory(beta=0.0)), _all_inputs),
+        Method("DATN_unsup", _ensembled(_datn_factory(asymmetric=False)), _all_inputs),
         Method(
             "SSDAE",
-            _datn_factory(),
+            _ensembled(_datn_factory()),
             lambda task: {"X_unlabeled": task.fit_params["X_unlabeled"]},
             transfer=False,
         ),
-        Method("DNN", _datn_factory(recon_weight=0.0), _no_inputs, transfer=False),
+        Method(
+            "DNN",
+            _ensembled(_datn_factory(recon_weight=0.0)),
+            _no_inputs,
+            transfer=False,
+        ),
         Method("SVM", _build_svm, _no_inputs, transfer=False),
     )
 }
@@ -489,7 +523,9 @@ def _plain(value):
     return value
 
 
-def _context(task: TaskSpec, split: Bunch, grid: str, quick: bool, n_jobs: int):
+def _context(
+    task: TaskSpec, split: Bunch, grid: str, quick: bool, n_jobs: int, networks: int = 1
+):
     kwargs = dict(DATASETS[task.dataset].estimator_kwargs)
     if quick:
         kwargs.update(_QUICK_ESTIMATOR)
@@ -497,6 +533,7 @@ def _context(task: TaskSpec, split: Bunch, grid: str, quick: bool, n_jobs: int):
         "estimator_kwargs": kwargs,
         "grid": grid,
         "n_jobs": n_jobs,
+        "networks": networks,
         "n_labeled": split.X.shape[0],
         "sparse": sp.issparse(split.X),
         "quick": quick,
@@ -579,6 +616,7 @@ def run_benchmark(
     quick: bool = False,
     n_jobs: int | None = None,
     threads: int | None = 1,
+    networks: int | None = None,
     progress: TextIO | bool | None = True,
 ) -> list[dict]:
     """Run every method on every task and seed; return one row per fit.
@@ -604,6 +642,11 @@ def run_benchmark(
         Torch intra-op threads during the run (restored afterwards); one
         thread is the fastest for these small networks and does not collapse
         when other processes share the cores. None leaves torch's setting alone.
+    networks : int or None, default=None
+        Networks averaged by each of DATN, DATN_sup, DATN_unsup, SSDAE and DNN
+        (:class:`~skdatn.SeedEnsembleClassifier`, seeds drawn from the task's
+        seed; each network of DATN and DATN_sup selects its own α/β). None
+        means 5, or 1 when ``quick``.
     progress : text stream, bool or None, default=True
         Where progress lines go: True for ``sys.stderr``, None or False for
         nowhere.
@@ -616,13 +659,27 @@ def run_benchmark(
     """
     if grid not in GRIDS:
         raise ValueError(f"Unknown grid {grid!r}; choose from {list(GRIDS)}.")
+    if networks is None:
+        networks = 1 if quick else DEFAULT_NETWORKS
+    if not isinstance(networks, (int, np.integer)) or networks < 1:
+        raise ValueError(f"networks must be an int >= 1, got {networks!r}.")
     with torch_threads(threads):
         return _run_benchmark(
-            tasks, methods, seeds, data_dir, grid, quick, n_jobs, progress
+            tasks,
+            methods,
+            seeds,
+            data_dir,
+            grid,
+            quick,
+            n_jobs,
+            int(networks),
+            progress,
         )
 
 
-def _run_benchmark(tasks, methods, seeds, data_dir, grid, quick, n_jobs, progress):
+def _run_benchmark(
+    tasks, methods, seeds, data_dir, grid, quick, n_jobs, networks, progress
+):
     tasks = (
         default_tasks()
         if tasks is None
@@ -637,14 +694,15 @@ def _run_benchmark(tasks, methods, seeds, data_dir, grid, quick, n_jobs, progres
     if any(m.name == "DATN" for m in method_list):
         bar.note(
             f"DATN: alpha/beta by 5-fold CV (held-out log-loss) over grid "
-            f"{grid!r}: {GRIDS[grid]}"
+            f"{grid!r}: {GRIDS[grid]}; DATN_sup: alpha by the same CV, beta=0; "
+            f"DATN and its variants average {networks} network(s)"
         )
     rows = []
     for task in tasks:
         data = cache.get(task.dataset)
         for seed in seeds:
             split = build_task(task, data, seed)
-            ctx = _context(task, split, grid, quick, n_jobs)
+            ctx = _context(task, split, grid, quick, n_jobs, networks)
             for method in method_list:
                 rows.append(_run_one(method, split, ctx, seed, task, bar))
     return rows

@@ -167,6 +167,24 @@ def test_quick_run_all_methods(capsys):
     assert "mfeat:fac>fou" in table and "±" in table and "DATN_unsup" in table
 
 
+def test_networks_average_the_datn_family_and_report_each_selection():
+    methods = ["DATN", "DATN_sup", "DNN", "SVM"]
+    rows = run_benchmark(
+        ["mfeat:fac>fou"], methods, quick=True, networks=2, progress=None
+    )
+    by = {r["method"]: r for r in rows}
+    assert all(r.get("error") is None for r in rows), rows
+    # Each of DATN's networks selects its own (alpha, beta); DATN_sup keeps beta=0.
+    assert len(by["DATN"]["params"]["alpha"]) == 2
+    assert by["DATN_sup"]["params"]["beta"] == [0.0, 0.0]
+    assert by["DNN"]["params"] == {} and by["SVM"]["params"] == {"svc__C": 10.0}
+    single = run_benchmark(["mfeat:fac>fou"], ["DATN"], quick=True, progress=None)
+    assert set(single[0]["params"]) == {"alpha", "beta"}
+    assert not isinstance(single[0]["params"]["alpha"], list)
+    with pytest.raises(ValueError, match="networks must be an int >= 1"):
+        run_benchmark(["mfeat:fac>fou"], ["DNN"], networks=0, progress=None)
+
+
 def test_cli_quick_writes_json_and_table(tmp_path, capsys):
     out = tmp_path / "results.json"
     status = main(

@@ -1,0 +1,252 @@
+"""SeedEnsembleClassifier: the class probabilities of networks started from different seeds, averaged."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.utils import TransformerTags, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from ._datn import DATNClassifier
+
+_MAX_SEED = np.iinfo(np.int32).max
+
+
+def _estimator_has(method: str):
+    """``available_if`` check: the (fitted or template) estimator has ``method``."""
+
+    def check(self) -> bool:
+        members = getattr(self, "estimators_", None)
+        return hasattr(members[0] if members else self._template(), method)
+
+    return check
+
+
+class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Average the class probabilities of copies of a network trained from different seeds.
+
+    With a few labelled target rows, the network that DATN trains depends much
+    on its random initial weights: on the development tasks two seeds of one
+    split differ by several points of accuracy. This meta-estimator fits
+    ``n_estimators`` clones of ``estimator`` that differ only in their
+    ``random_state`` and averages their ``predict_proba``, which removes most of
+    that variance (user guide, "Ensembles of networks"). Everything passed to
+    :meth:`fit` (the target rows and the transfer data: ``X_source``, ``pairs``,
+    ...) reaches every clone unchanged, so any skdatn estimator, a
+    :class:`DATNClassifierCV` included (each clone then selects its own α and
+    β), or a baseline of :mod:`skdatn.baselines` can be averaged.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        The classifier to copy; it must have ``predict_proba`` and a
+        ``random_state`` parameter. ``None`` means ``DATNClassifier()``.
+    n_estimators : int, default=5
+        Number of copies.
+    random_state : int, RandomState instance or None, default=None
+        Draws the copies' seeds (``estimator``'s own ``random_state`` is
+        replaced). An int gives reproducible fits.
+    n_jobs : int, default=None
+        Copies fitted in parallel, as in ``GridSearchCV``: ``None`` means 1
+        unless in a ``joblib.parallel_backend`` context, ``-1`` all processors.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted copies.
+    seeds_ : ndarray of shape (n_estimators,)
+        Their ``random_state``.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of target features seen during :meth:`fit`.
+
+    See Also
+    --------
+    DATNClassifier : the network averaged by default.
+    sklearn.ensemble.VotingClassifier : soft voting over different estimators.
+
+    Examples
+    --------
+    >>> from skdatn import DATNClassifier, SeedEnsembleClassifier
+    >>> from skdatn.datasets import load_mfeat, make_transfer_task
+    >>> views, y = load_mfeat(return_X_y=True)
+    >>> task = make_transfer_task(views["fac"], views["fou"], y, random_state=0)
+    >>> net = DATNClassifier(pretrain_epochs=20, finetune_epochs=10)
+    >>> clf = SeedEnsembleClassifier(net, n_estimators=3, random_state=0)
+    >>> clf.fit(task.X, task.y, **task.fit_params).predict_proba(task.X_test).shape
+    (500, 10)
+    >>> len(set(clf.seeds_))
+    3
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self, estimator=None, n_estimators=5, *, random_state=None, n_jobs=None
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _template(self):
+        return DATNClassifier() if self.estimator is None else self.estimator
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **fit_params):
+        """Fit ``n_estimators`` copies of ``estimator``, each from its own seed.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Labelled target rows.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        **fit_params
+            Passed to every copy's ``fit``: ``X_source``, ``y_source``,
+            ``pairs``, ``X_unlabeled`` for skdatn's estimators.
+
+        Returns
+        -------
+        self : SeedEnsembleClassifier
+            The fitted ensemble.
+        """
+        template = self._template()
+        if "random_state" not in template.get_params(deep=False):
+            raise ValueError(
+                f"estimator must have a random_state parameter to seed its copies; "
+                f"{type(template).__name__} has none."
+            )
+        rng = check_random_state(self.random_state)
+        self.seeds_ = rng.randint(_MAX_SEED, size=self.n_estimators)
+        members = [
+            clone(template).set_params(random_state=int(seed)) for seed in self.seeds_
+        ]
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(member, X, y, fit_params) for member in members
+        )
+        first = self.estimators_[0]
+        self.classes_ = first.classes_
+        for member in self.estimators_[1:]:
+            if not np.array_equal(member.classes_, self.classes_):  # pragma: no cover
+                raise RuntimeError("The copies were fitted with different classes.")
+        if hasattr(first, "n_features_in_"):
+            self.n_features_in_ = first.n_features_in_
+        if hasattr(first, "feature_names_in_"):
+            self.feature_names_in_ = first.feature_names_in_
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """The mean of the copies' class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        return np.mean([m.predict_proba(X) for m in self.estimators_], axis=0)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """The class of highest mean probability.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    @available_if(_estimator_has("transform"))
+    def transform(self, X) -> np.ndarray:
+        """The copies' representations side by side.
+
+        Each copy maps target rows into its own source representation space
+        (``f_T(X) G`` for DATN); the spaces of different copies are not aligned,
+        so they are concatenated, not averaged.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_estimators * d)
+        """
+        check_is_fitted(self)
+        return np.hstack([m.transform(X) for m in self.estimators_])
+
+    @available_if(_estimator_has("transform"))
+    def fit_transform(self, X, y, **fit_params) -> np.ndarray:
+        """:meth:`fit`, then :meth:`transform` of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Labelled target rows.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        **fit_params
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_estimators * d)
+        """
+        return self.fit(X, y, **fit_params).transform(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self._template().__sklearn_tags__()
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        if hasattr(self, "transform"):
+            tags.transformer_tags = TransformerTags(preserves_dtype=["float64"])
+        return tags
+
+
+def _fit_member(member, X, y, fit_params: dict):
+    return member.fit(X, y, **fit_params)
