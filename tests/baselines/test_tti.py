@@ -92,3 +92,26 @@ def test_svd_falls_back_when_gesdd_fails(task, monkeypatch):
     clf = TTIClassifier(max_iter=5).fit(task.X, task.y, **task.fit_params)
     assert "gesvd" in drivers
     assert np.isfinite(clf.predict_proba(task.X_test)).all()
+
+
+def test_solving_in_the_small_subspace_gives_the_full_solution():
+    # Wide domains (more features than labelled rows + pairs, like 2000-word
+    # vocabularies): the fit solves for C in S = P C Q', which must give the
+    # translator that the full d_S x d_T problem gives.
+    from skdatn.baselines._tti import _fit_translator, _subspaces
+
+    rng = np.random.default_rng(0)
+    M, A = rng.normal(size=(3, 40)) / 6, rng.normal(size=(9, 40)) / 6
+    Xl, B = rng.normal(size=(6, 35)) / 6, rng.normal(size=(9, 35)) / 6
+    Yl = np.where(rng.integers(3, size=6)[:, None] == np.arange(3), 1.0, -1.0)
+    args = (10.0, 0.003, 2000, 1e-12)
+    S, b, _ = _fit_translator(M, Xl, Yl, A, B, *args)
+    P, Q = _subspaces(M, A, Xl, B)
+    assert P.shape == (40, 12) and Q.shape == (35, 15)
+    C, b_small, _ = _fit_translator(M @ P, Xl @ Q, Yl, A @ P, B @ Q, *args)
+    assert_allclose(P @ C @ Q.T, S, atol=1e-6)
+    assert_allclose(b_small, b, atol=1e-6)
+    assert 0 < np.linalg.matrix_rank(S, tol=1e-6) < 12  # the trace norm bites
+    # A basis as large as its space is the identity (narrow domains: unchanged).
+    P, Q = _subspaces(M, rng.normal(size=(50, 40)), Xl, B)
+    assert_array_equal(P, np.eye(40))
