@@ -381,16 +381,7 @@ def _build_datn_cv(ctx: dict, seed: int, **fixed):
         return estimator
     grid = {**grid, **{k: [v] for k, v in fixed.items()}}
     cv = SeededFolds(min(5, ctx["n_labeled"]), random_state=seed)
-    if ctx["n_jobs"] not in (None, 1):
-        return GridSearchCV(
-            estimator,
-            grid,
-            cv=cv,
-            scoring=held_out_log_loss,
-            n_jobs=ctx["n_jobs"],
-            error_score="raise",
-        )
-    # Same selection as the grid search, with the pretraining shared.
+    # The selection of GridSearchCV over the grid, with the pretraining shared.
     params = {
         k: v for k, v in estimator.get_params().items() if k not in ("alpha", "beta")
     }
@@ -399,6 +390,7 @@ def _build_datn_cv(ctx: dict, seed: int, **fixed):
         betas=grid["beta"],
         cv=cv,
         scoring=held_out_log_loss,
+        n_jobs=ctx["n_jobs"],
         **params,
     )
 
@@ -637,7 +629,8 @@ def run_benchmark(
         Smoke configuration: tiny networks and 5 epochs per stage; the
         baselines run only when named in ``methods``.
     n_jobs : int, default=None
-        Parallel jobs of DATN's grid search.
+        Parallel jobs of DATN's and DATN_sup's α/β selection
+        (:class:`~skdatn.DATNClassifierCV`'s ``n_jobs``).
     threads : int or None, default=1
         Torch intra-op threads during the run (restored afterwards); one
         thread is the fastest for these small networks and does not collapse

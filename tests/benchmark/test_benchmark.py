@@ -266,3 +266,13 @@ def test_real_dataset_tasks_fit_their_sizes(name):
         progress=None,
     )
     assert rows and all(r.get("error") is None for r in rows), rows
+
+
+def test_parallel_selection_gives_the_sequential_rows():
+    def run(n_jobs):
+        rows = run_benchmark(
+            ["mfeat:fac>fou"], ["DATN"], quick=True, n_jobs=n_jobs, progress=None
+        )
+        return rows[0]["accuracy"], rows[0]["params"]
+
+    assert run(2) == run(None)
