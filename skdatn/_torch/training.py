@@ -568,31 +568,28 @@ def finetune(
                 diff = _mean_code(source, S, s_chunk, cfg) - mapped(
                     _mean_code(target, T, t_chunk, cfg)
                 )
+
+        def domain_chunk(net, D: DomainTensors, part, suffix: str, terms: dict):
+            """One chunk of a domain: its batch and codes; adds its intra terms."""
+            batch = _chunk_batch(D, part)
+            z = net.encode(batch.x)
+            if intra_weight > 0:
+                terms.update(
+                    _intra_terms(net, batch, z, cfg, suffix, D.n_rows, D.n_labeled)
+                )
+            return batch, z
+
         s_parts, t_parts = _slices(S.n_rows, s_chunk), _slices(T.n_rows, t_chunk)
         for i in range(max(len(s_parts), len(t_parts))):
             terms: dict[str, torch.Tensor] = {}
             surrogate = 0.0
             with _autocast(cfg, device):
                 if i < len(s_parts):
-                    bs_ = _chunk_batch(S, s_parts[i])
-                    zs = source.encode(bs_.x)
-                    if intra_weight > 0:
-                        terms.update(
-                            _intra_terms(
-                                source, bs_, zs, cfg, "_source", S.n_rows, S.n_labeled
-                            )
-                        )
+                    _, zs = domain_chunk(source, S, s_parts[i], "_source", terms)
                     if diff is not None:
                         surrogate = surrogate + 2 * (diff * zs).sum() / S.n_rows
                 if i < len(t_parts):
-                    bt_ = _chunk_batch(T, t_parts[i])
-                    zt = target.encode(bt_.x)
-                    if intra_weight > 0:
-                        terms.update(
-                            _intra_terms(
-                                target, bt_, zt, cfg, "_target", T.n_rows, T.n_labeled
-                            )
-                        )
+                    bt_, zt = domain_chunk(target, T, t_parts[i], "_target", terms)
                     if asym and bt_.lab is not None:
                         terms["trans"] = trans_loss(
                             zt[bt_.lab],
