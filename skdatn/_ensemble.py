@@ -37,8 +37,8 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     """Average the class probabilities of copies of a network trained from different seeds.
 
     With a few labelled target rows, the network that DATN trains depends much
-    on its random initial weights: on the development tasks two seeds of one
-    split differ by several points of accuracy. This meta-estimator fits
+    on its random initial weights: each seed gives another network and another
+    accuracy on the same split. This meta-estimator fits
     ``n_estimators`` clones of ``estimator`` that differ only in their
     ``random_state`` and averages their ``predict_proba``, which removes most of
     that variance (user guide, "Ensembles of networks"). Everything passed to
