@@ -137,6 +137,7 @@ def _run(args, tasks, methods, analyses, grid, progress) -> list[dict]:
         grid=grid,
         quick=args.quick,
         n_jobs=args.n_jobs,
+        threads=args.threads,
         networks=args.networks,
         progress=progress,
     )

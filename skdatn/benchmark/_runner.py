@@ -516,11 +516,21 @@ def _plain(value):
 
 
 def _context(
-    task: TaskSpec, split: Bunch, grid: str, quick: bool, n_jobs: int, networks: int = 1
+    task: TaskSpec,
+    split: Bunch,
+    grid: str,
+    quick: bool,
+    n_jobs: int,
+    networks: int = 1,
+    threads: int | None = None,
 ):
     kwargs = dict(DATASETS[task.dataset].estimator_kwargs)
     if quick:
         kwargs.update(_QUICK_ESTIMATOR)
+    if threads is not None:
+        # The fits in worker processes (n_jobs) use the run's thread count too:
+        # other counts change the last bits of sums, and so the selection.
+        kwargs["n_threads"] = threads
     return {
         "estimator_kwargs": kwargs,
         "grid": grid,
@@ -666,12 +676,13 @@ def run_benchmark(
             quick,
             n_jobs,
             int(networks),
+            threads,
             progress,
         )
 
 
 def _run_benchmark(
-    tasks, methods, seeds, data_dir, grid, quick, n_jobs, networks, progress
+    tasks, methods, seeds, data_dir, grid, quick, n_jobs, networks, threads, progress
 ):
     tasks = (
         default_tasks()
@@ -695,7 +706,7 @@ def _run_benchmark(
         data = cache.get(task.dataset)
         for seed in seeds:
             split = build_task(task, data, seed)
-            ctx = _context(task, split, grid, quick, n_jobs, networks)
+            ctx = _context(task, split, grid, quick, n_jobs, networks, threads)
             for method in method_list:
                 rows.append(_run_one(method, split, ctx, seed, task, bar))
     return rows

@@ -276,3 +276,23 @@ def test_parallel_selection_gives_the_sequential_rows():
         return rows[0]["accuracy"], rows[0]["params"]
 
     assert run(2) == run(None)
+
+
+def test_cli_threads_reach_the_run_and_its_estimators(monkeypatch):
+    import skdatn.benchmark.__main__ as cli
+    from skdatn.benchmark import _runner
+
+    seen = {}
+    real_context = _runner._context
+
+    def spy(*args, **kwargs):
+        ctx = real_context(*args, **kwargs)
+        seen["n_threads"] = ctx["estimator_kwargs"].get("n_threads")
+        seen["torch"] = __import__("torch").get_num_threads()
+        return ctx
+
+    monkeypatch.setattr(_runner, "_context", spy)
+    assert cli.main(["--quick", "--methods", "SVM", "--threads", "2", "--quiet"]) == 0
+    # The run's thread count is the torch setting here and the estimators'
+    # n_threads (which also holds in worker processes with --n-jobs).
+    assert seen == {"n_threads": 2, "torch": 2}
