@@ -143,10 +143,7 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             delayed(_fit_member)(member, X, y, fit_params) for member in members
         )
         first = self.estimators_[0]
-        self.classes_ = first.classes_
-        for member in self.estimators_[1:]:
-            if not np.array_equal(member.classes_, self.classes_):  # pragma: no cover
-                raise RuntimeError("The copies were fitted with different classes.")
+        self.classes_ = first.classes_  # every copy saw the same y
         if hasattr(first, "n_features_in_"):
             self.n_features_in_ = first.n_features_in_
         if hasattr(first, "feature_names_in_"):

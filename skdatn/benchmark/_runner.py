@@ -369,30 +369,27 @@ def _datn_cv_factory(**fixed) -> Callable[[dict, int], Any]:
     """DATN with α (and β unless ``fixed``) chosen by 5-fold CV over the grid."""
 
     def build(ctx: dict, seed: int):
-        return _build_datn_cv(ctx, seed, **fixed)
+        estimator = _datn_factory(**fixed)(ctx, seed)
+        grid = GRIDS[ctx["grid"]]
+        if grid is None:
+            return estimator
+        grid = {**grid, **{k: [v] for k, v in fixed.items()}}
+        # The selection of GridSearchCV over the grid, with the pretraining shared.
+        params = {
+            k: v
+            for k, v in estimator.get_params().items()
+            if k not in ("alpha", "beta")
+        }
+        return DATNClassifierCV(
+            alphas=grid["alpha"],
+            betas=grid["beta"],
+            cv=SeededFolds(min(5, ctx["n_labeled"]), random_state=seed),
+            scoring=held_out_log_loss,
+            n_jobs=ctx["n_jobs"],
+            **params,
+        )
 
     return build
-
-
-def _build_datn_cv(ctx: dict, seed: int, **fixed):
-    estimator = _datn_factory(**fixed)(ctx, seed)
-    grid = GRIDS[ctx["grid"]]
-    if grid is None:
-        return estimator
-    grid = {**grid, **{k: [v] for k, v in fixed.items()}}
-    cv = SeededFolds(min(5, ctx["n_labeled"]), random_state=seed)
-    # The selection of GridSearchCV over the grid, with the pretraining shared.
-    params = {
-        k: v for k, v in estimator.get_params().items() if k not in ("alpha", "beta")
-    }
-    return DATNClassifierCV(
-        alphas=grid["alpha"],
-        betas=grid["beta"],
-        cv=cv,
-        scoring=held_out_log_loss,
-        n_jobs=ctx["n_jobs"],
-        **params,
-    )
 
 
 def _build_svm(ctx: dict, seed: int):
