@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._runner import (
+    _SIZE_ARGS,
     ANALYSES,
     DATASETS,
     DEFAULT_DATASETS,
@@ -123,9 +124,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--quick); 1 fits single networks",
     )
     parser.add_argument(
+        "--sizes",
+        nargs="+",
+        metavar="KEY=VALUE",
+        help="split sizes that replace the data sets' own for every task, e.g. "
+        "pairs=0.05 target_unlabeled=0.3 (an int is a count, a float a fraction of "
+        f"all items; the --plots analyses keep their own); keys: "
+        f"{', '.join(_SIZE_ARGS)}",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="no progress lines on stderr"
     )
     return parser
+
+
+def _parse_sizes(items: Sequence[str] | None) -> dict | None:
+    """``["pairs=100", "test=0.25"]`` as ``{"pairs": 100, "test": 0.25}``."""
+    if not items:
+        return None
+    sizes = {}
+    for item in _split_list(items):
+        key, sep, text = item.partition("=")
+        try:
+            value = int(text) if text.strip().lstrip("+").isdigit() else float(text)
+        except ValueError:
+            value = None
+        if not sep or not key.strip() or value is None:
+            raise ValueError(
+                f"--sizes takes KEY=VALUE items with a number as VALUE, e.g. "
+                f"pairs=100 or test=0.25; got {item!r}."
+            )
+        sizes[key.strip()] = value
+    return sizes
 
 
 def _run(args, tasks, methods, analyses, grid, progress) -> list[dict]:
@@ -139,6 +169,7 @@ def _run(args, tasks, methods, analyses, grid, progress) -> list[dict]:
         n_jobs=args.n_jobs,
         threads=args.threads,
         networks=args.networks,
+        sizes=_parse_sizes(args.sizes),
         progress=progress,
     )
     if args.plots:

@@ -132,6 +132,7 @@ DATASETS: dict[str, DatasetSpec] = {
 
 DEFAULT_DATASETS = ("mfeat",)
 _SIZE_KEYS = ("pairs", "source_labeled", "source_unlabeled", "target_unlabeled", "test")
+_ROW_SIZES = ("target_labeled",) + _SIZE_KEYS
 
 
 @dataclass(frozen=True)
@@ -616,6 +617,7 @@ def run_benchmark(
     n_jobs: int | None = None,
     threads: int | None = 1,
     networks: int | None = None,
+    sizes: dict | None = None,
     progress: TextIO | bool | None = True,
 ) -> list[dict]:
     """Run every method on every task and seed; return one row per fit.
@@ -647,6 +649,14 @@ def run_benchmark(
         (:class:`~skdatn.SeedEnsembleClassifier`, seeds drawn from the task's
         seed; each network of DATN and DATN_sup selects its own α/β). None
         means 5, or 1 when ``quick``.
+    sizes : dict or None, default=None
+        Split sizes that replace each data set's own for every task, e.g.
+        ``{"pairs": 0.05, "target_unlabeled": 0.3}``: keys ``pairs``,
+        ``source_labeled``, ``source_unlabeled``, ``target_unlabeled``, ``test``
+        (counts as int, fractions of all items as float) and
+        ``target_labeled_per_class`` (int); see
+        :func:`~skdatn.datasets.make_transfer_task`. Each row then has a
+        ``sizes`` entry.
     progress : text stream, bool or None, default=True
         Where progress lines go: True for ``sys.stderr``, None or False for
         nowhere.
@@ -663,6 +673,7 @@ def run_benchmark(
         networks = 1 if quick else DEFAULT_NETWORKS
     if not isinstance(networks, (int, np.integer)) or networks < 1:
         raise ValueError(f"networks must be an int >= 1, got {networks!r}.")
+    overrides = _check_sizes(sizes)
     with torch_threads(threads):
         return _run_benchmark(
             tasks,
@@ -674,12 +685,63 @@ def run_benchmark(
             n_jobs,
             int(networks),
             threads,
+            overrides,
             progress,
         )
 
 
+#: The split sizes ``run_benchmark(sizes=...)`` may replace, and their
+#: ``make_transfer_task`` names.
+_SIZE_ARGS = {
+    "pairs": "n_pairs",
+    "source_labeled": "n_source_labeled",
+    "source_unlabeled": "n_source_unlabeled",
+    "target_unlabeled": "n_target_unlabeled",
+    "test": "n_test",
+    "target_labeled_per_class": "n_target_labeled_per_class",
+}
+
+
+def _check_sizes(sizes) -> dict:
+    """``sizes`` as ``make_transfer_task`` keyword arguments, or a clear error."""
+    if sizes is None:
+        return {}
+    if not isinstance(sizes, dict):
+        raise ValueError(f"sizes must be a dict or None, got {type(sizes).__name__}.")
+    out = {}
+    for key, value in sizes.items():
+        if key not in _SIZE_ARGS:
+            raise ValueError(
+                f"Unknown split size {key!r} in sizes; choose from {list(_SIZE_ARGS)}."
+            )
+        count = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+        share = isinstance(value, (float, np.floating)) and 0.0 <= value <= 1.0
+        if key == "target_labeled_per_class":
+            ok = count and value >= 1
+            need = "an int >= 1"
+        else:
+            ok = (count and value >= 0) or share
+            need = (
+                "an int >= 0 (a count) or a float in [0, 1] (a fraction of all items)"
+            )
+        if not ok:
+            raise ValueError(f"sizes[{key!r}] must be {need}, got {value!r}.")
+        out[_SIZE_ARGS[key]] = value
+    return out
+
+
 def _run_benchmark(
-    tasks, methods, seeds, data_dir, grid, quick, n_jobs, networks, threads, progress
+    tasks,
+    methods,
+    seeds,
+    data_dir,
+    grid,
+    quick,
+    n_jobs,
+    networks,
+    threads,
+    overrides,
+    progress,
 ):
     tasks = (
         default_tasks()
@@ -689,8 +751,10 @@ def _run_benchmark(
     method_list = resolve_methods(methods, baselines=not quick)
     seeds = _check_seeds(seeds)
     cache = _DataCache(data_dir)
-    for task in tasks:  # fail early on a missing file or a bad view
+    for task in tasks:  # fail early on a missing file, a bad view or bad sizes
         _check_views(task, cache.get(task.dataset))
+        if overrides:
+            build_task(task, cache.get(task.dataset), seeds[0], **overrides)
     bar = _Progress(len(tasks) * len(seeds) * len(method_list), progress)
     if any(m.name == "DATN" for m in method_list):
         bar.note(
@@ -702,10 +766,13 @@ def _run_benchmark(
     for task in tasks:
         data = cache.get(task.dataset)
         for seed in seeds:
-            split = build_task(task, data, seed)
+            split = build_task(task, data, seed, **overrides)
             ctx = _context(task, split, grid, quick, n_jobs, networks, threads)
             for method in method_list:
-                rows.append(_run_one(method, split, ctx, seed, task, bar))
+                row = _run_one(method, split, ctx, seed, task, bar)
+                if overrides:
+                    row["sizes"] = {k: split.indices[k].size for k in _ROW_SIZES}
+                rows.append(row)
     return rows
 
 

@@ -296,3 +296,63 @@ def test_cli_threads_reach_the_run_and_its_estimators(monkeypatch):
     # The run's thread count is the torch setting here and the estimators'
     # n_threads (which also holds in worker processes with --n-jobs).
     assert seen == {"n_threads": 2, "torch": 2}
+
+
+def test_sizes_replace_the_split_sizes_of_every_task():
+    sizes = {"pairs": 100, "target_unlabeled": 0.3, "target_labeled_per_class": 2}
+    rows = run_benchmark(
+        ["mfeat:fac>fou", "mfeat:fac>zer"],
+        ["DNN"],
+        quick=True,
+        sizes=sizes,
+        progress=None,
+    )
+    expected = {
+        "target_labeled": 20,
+        "pairs": 100,
+        "source_labeled": 400,
+        "source_unlabeled": 300,
+        "target_unlabeled": 600,
+        "test": 500,
+    }
+    assert [r["sizes"] for r in rows] == [expected, expected]
+    assert all(r.get("error") is None for r in rows)
+    # Without sizes the rows keep their old keys.
+    plain = run_benchmark(["mfeat:fac>fou"], ["DNN"], quick=True, progress=None)
+    assert "sizes" not in plain[0]
+
+
+@pytest.mark.parametrize(
+    "sizes, match",
+    [
+        ({"pair": 3}, "Unknown split size 'pair'"),
+        ({"test": 1.5}, r"sizes\['test'\] must be an int >= 0"),
+        ({"pairs": -1}, r"sizes\['pairs'\] must be an int >= 0"),
+        ({"pairs": True}, r"sizes\['pairs'\] must be"),
+        ({"target_labeled_per_class": 0.5}, "must be an int >= 1"),
+        ([("pairs", 3)], "sizes must be a dict or None"),
+        ({"test": 2000}, "The requested sets need"),
+    ],
+)
+def test_bad_sizes_fail_before_any_fit(sizes, match):
+    with pytest.raises(ValueError, match=match):
+        run_benchmark(
+            ["mfeat:fac>fou"], ["DNN"], quick=True, sizes=sizes, progress=None
+        )
+
+
+def test_cli_sizes(tmp_path, capsys):
+    out = tmp_path / "rows.json"
+    argv = ["--quick", "--methods", "SVM", "--quiet", "--out", str(out)]
+    assert main([*argv, "--sizes", "pairs=100", "test=0.2"]) == 0
+    row = json.loads(out.read_text())[0]
+    assert row["sizes"]["pairs"] == 100 and row["sizes"]["test"] == 400
+    for bad, message in [
+        ("pairs=x", "--sizes takes KEY=VALUE items"),
+        ("pairs", "--sizes takes KEY=VALUE items"),
+        ("pair=3", "Unknown split size 'pair'"),
+    ]:
+        with pytest.raises(SystemExit) as exc:
+            main([*argv, "--sizes", bad])
+        assert exc.value.code == 2
+        assert message in capsys.readouterr().err
