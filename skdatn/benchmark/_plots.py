@@ -101,9 +101,10 @@ def plot_analyses(rows: Sequence[dict], out_dir: str | os.PathLike) -> list[Path
                 es = np.array([p[2] for p in line])
                 ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=method)
             ax.set_xlabel(label)
-            if analysis == "source_labels":
-                _annotate_source_accuracy(ax, curves)
             ax.set_xscale("log", base=2)
+            if analysis == "source_labels":
+                # After the log scale, which would replace the tick labels.
+                _annotate_source_accuracy(ax, curves)
             ax.set_ylabel("target test accuracy")
             ax.legend(fontsize="small")
             ax.grid(alpha=0.3)
@@ -120,6 +121,7 @@ def _annotate_source_accuracy(ax, curves) -> None:
     """Label the x ticks with the source DNN accuracy, as in the paper's Fig. 3."""
     line = next(iter(curves.values()))
     xs = [p[0] for p in line]
+    ax.minorticks_off()
     ax.set_xticks(xs)
     ax.set_xticklabels(
         [

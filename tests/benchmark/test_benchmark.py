@@ -356,3 +356,31 @@ def test_cli_sizes(tmp_path, capsys):
             main([*argv, "--sizes", bad])
         assert exc.value.code == 2
         assert message in capsys.readouterr().err
+
+
+def test_fig3_ticks_show_the_source_accuracy(tmp_path, monkeypatch):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from skdatn.benchmark import plot_analyses
+
+    rows = [
+        {
+            "dataset": "mfeat",
+            "source": "fac",
+            "target": "fou",
+            "method": "DATN_sup",
+            "seed": 0,
+            "accuracy": 0.5 + n / 1000,
+            "analysis": "source_labels",
+            "setting": {"source_labels": n},
+            "source_accuracy": acc,
+        }
+        for n, acc in [(25, 0.828), (100, 0.922)]
+    ]
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    plot_analyses(rows, tmp_path)
+    (fig,) = figures
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == ["25\n0.83", "100\n0.92"]
+    assert fig.axes[0].get_xscale() == "log"
+    plt.close(fig)
