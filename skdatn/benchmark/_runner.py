@@ -673,21 +673,40 @@ def run_benchmark(
         networks = 1 if quick else DEFAULT_NETWORKS
     if not isinstance(networks, (int, np.integer)) or networks < 1:
         raise ValueError(f"networks must be an int >= 1, got {networks!r}.")
+    networks = int(networks)
     overrides = _check_sizes(sizes)
     with torch_threads(threads):
-        return _run_benchmark(
-            tasks,
-            methods,
-            seeds,
-            data_dir,
-            grid,
-            quick,
-            n_jobs,
-            int(networks),
-            threads,
-            overrides,
-            progress,
+        tasks = (
+            default_tasks()
+            if tasks is None
+            else [t if isinstance(t, TaskSpec) else parse_task(t) for t in tasks]
         )
+        method_list = resolve_methods(methods, baselines=not quick)
+        seeds = _check_seeds(seeds)
+        cache = _DataCache(data_dir)
+        for task in tasks:  # fail early on a missing file, a bad view or bad sizes
+            _check_views(task, cache.get(task.dataset))
+            if overrides:
+                build_task(task, cache.get(task.dataset), seeds[0], **overrides)
+        bar = _Progress(len(tasks) * len(seeds) * len(method_list), progress)
+        if any(m.name == "DATN" for m in method_list):
+            bar.note(
+                f"DATN: alpha/beta by 5-fold CV (held-out log-loss) over grid "
+                f"{grid!r}: {GRIDS[grid]}; DATN_sup: alpha by the same CV, beta=0; "
+                f"DATN and its variants average {networks} network(s)"
+            )
+        rows = []
+        for task in tasks:
+            data = cache.get(task.dataset)
+            for seed in seeds:
+                split = build_task(task, data, seed, **overrides)
+                ctx = _context(task, split, grid, quick, n_jobs, networks, threads)
+                for method in method_list:
+                    row = _run_one(method, split, ctx, seed, task, bar)
+                    if overrides:
+                        row["sizes"] = {k: split.indices[k].size for k in _ROW_SIZES}
+                    rows.append(row)
+        return rows
 
 
 #: The split sizes ``run_benchmark(sizes=...)`` may replace, and their
@@ -728,52 +747,6 @@ def _check_sizes(sizes) -> dict:
             raise ValueError(f"sizes[{key!r}] must be {need}, got {value!r}.")
         out[_SIZE_ARGS[key]] = value
     return out
-
-
-def _run_benchmark(
-    tasks,
-    methods,
-    seeds,
-    data_dir,
-    grid,
-    quick,
-    n_jobs,
-    networks,
-    threads,
-    overrides,
-    progress,
-):
-    tasks = (
-        default_tasks()
-        if tasks is None
-        else [t if isinstance(t, TaskSpec) else parse_task(t) for t in tasks]
-    )
-    method_list = resolve_methods(methods, baselines=not quick)
-    seeds = _check_seeds(seeds)
-    cache = _DataCache(data_dir)
-    for task in tasks:  # fail early on a missing file, a bad view or bad sizes
-        _check_views(task, cache.get(task.dataset))
-        if overrides:
-            build_task(task, cache.get(task.dataset), seeds[0], **overrides)
-    bar = _Progress(len(tasks) * len(seeds) * len(method_list), progress)
-    if any(m.name == "DATN" for m in method_list):
-        bar.note(
-            f"DATN: alpha/beta by 5-fold CV (held-out log-loss) over grid "
-            f"{grid!r}: {GRIDS[grid]}; DATN_sup: alpha by the same CV, beta=0; "
-            f"DATN and its variants average {networks} network(s)"
-        )
-    rows = []
-    for task in tasks:
-        data = cache.get(task.dataset)
-        for seed in seeds:
-            split = build_task(task, data, seed, **overrides)
-            ctx = _context(task, split, grid, quick, n_jobs, networks, threads)
-            for method in method_list:
-                row = _run_one(method, split, ctx, seed, task, bar)
-                if overrides:
-                    row["sizes"] = {k: split.indices[k].size for k in _ROW_SIZES}
-                rows.append(row)
-    return rows
 
 
 @contextmanager
