@@ -6,6 +6,7 @@ ORDER = (
     "plot_view_to_view.py",
     "plot_ablations.py",
     "plot_alpha_beta_selection.py",
+    "plot_source_helping.py",
     "plot_ensembles.py",
     "plot_representation.py",
     "plot_training_curves.py",

@@ -5,23 +5,27 @@ data-poor target domain whose features may live in a different space.
 """
 
 from ._datn import DATNClassifier
-from ._datn_cv import DATNClassifierCV
+from ._datn_cv import DATNClassifierCV, NegativeTransferWarning
 from ._ensemble import SeedEnsembleClassifier
 from ._holders import Domain, Pairs, SlicingRiskWarning
+from ._model_selection import BalancedKFold, held_out_log_loss
 from ._persistence import load, save
 from ._torch.training import TrainingDivergedError
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BalancedKFold",
     "DATNClassifier",
     "DATNClassifierCV",
     "Domain",
+    "NegativeTransferWarning",
     "Pairs",
     "SeedEnsembleClassifier",
     "SlicingRiskWarning",
     "TrainingDivergedError",
     "__version__",
+    "held_out_log_loss",
     "load",
     "save",
 ]

@@ -506,6 +506,16 @@ class DATNClassifier(
         self._n_features_out = d
         return self
 
+    def _finetune_target_only(self, run: _FitRun):
+        """The pretrained target pathway alone, with its own classifier ϑ_T (the
+        paper's SSDAE, or DNN with ``recon_weight=0``): DATNClassifierCV's
+        fallback when the source does not help. Then the fitted attributes."""
+        run.source_net = run.S = None
+        self.variant_ = self._variant(has_source=False)
+        self.source_scaler_ = None
+        self.n_source_features_in_ = None
+        return self._finetune(run)
+
     def _layer_sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         target = _as_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
         if self.source_hidden_layer_sizes is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -12,11 +13,26 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._datn import DATNClassifier
+from ._model_selection import (
+    DEFAULT_ALPHAS,
+    DEFAULT_BETAS,
+    BalancedKFold,
+    held_out_log_loss,
+)
 from ._threads import limit_threads, threads_limited
 from ._torch.training import TrainingDivergedError
 from ._validation import validate_transfer_fit
 
-PAPER_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+class NegativeTransferWarning(UserWarning):
+    """The source did not help: :class:`DATNClassifierCV` fell back to the target-only model.
+
+    Raised when, in cross-validation, the target pathway with its own
+    classifier (the paper's SSDAE) scores above every transfer candidate. The
+    fitted estimator is then that target-only model. See the user guide, "Is my
+    source helping?".
+    """
+
 
 _SHARED = [p for p in DATNClassifier._get_param_names() if p not in ("alpha", "beta")]
 
@@ -41,18 +57,36 @@ class DATNClassifierCV(DATNClassifier):
     and beta group), then every fold's fine-tuning of every (α, β), each from
     its pretrained state. The scores do not depend on ``n_jobs``.
 
+    When the source does not help, a transfer model can be far worse than
+    not transferring. So the search also scores, in the same folds, the
+    target-only model: the pretrained target pathway with its own classifier
+    (the paper's SSDAE; DNN with ``recon_weight=0``), which costs no training
+    beyond the pretraining the search runs anyway. When it scores above every
+    (α, β), this estimator is that target-only model and a
+    :class:`NegativeTransferWarning` says so (``fallback=False`` turns the
+    guard off). See the user guide, "Is my source helping?".
+
     Parameters
     ----------
-    alphas : array-like of float, default=(0, 0.5, 1, 2, 5, 10)
-        Candidate weights α of L_trans (the paper's grid).
-    betas : array-like of float, default=(0, 0.5, 1, 2, 5, 10)
-        Candidate weights β of L_unsup (the paper's grid).
-    cv : int, cross-validation generator or iterable, default=5
-        As in ``GridSearchCV`` (an int means ``StratifiedKFold`` for a
-        classifier). With a few labelled target rows per class, a shuffled
-        ``KFold`` avoids scikit-learn's warning about small classes.
+    alphas : array-like of float, default=(0.25, 0.5, 1)
+        Candidate weights α of L_trans. The paper's grid, ``(0, 0.5, 1, 2, 5,
+        10)`` for both weights, is six times slower and no better with a few
+        labelled target rows (user guide, "Choosing α and β").
+    betas : array-like of float, default=(0, 1)
+        Candidate weights β of L_unsup (MMD).
+    cv : int, cross-validation generator, iterable or None, default=5
+        As in ``GridSearchCV``, except that an int ``k`` (None: 5) means
+        :class:`~skdatn.BalancedKFold` with ``min(k, n_samples)`` folds seeded by
+        ``random_state``: class-balanced shuffled folds that work with a few
+        labelled rows per class (``StratifiedKFold`` refuses fewer rows per
+        class than folds).
     scoring : str, callable or None, default=None
-        Scorer of the held-out folds; ``None`` is accuracy.
+        Scorer of the held-out folds; ``None`` is
+        :func:`~skdatn.held_out_log_loss`, the log-loss over all classes
+        (continuous, unlike the accuracy of a few held-out rows).
+    fallback : bool, default=True
+        Include the target-only model as a candidate, and fall back to it when
+        it scores best. Without source data the model is target-only anyway.
     n_jobs : int, default=None
         Parallel jobs of the search, as in ``GridSearchCV``: ``None`` means 1
         unless in a ``joblib.parallel_backend`` context, ``-1`` all processors.
@@ -64,11 +98,18 @@ class DATNClassifierCV(DATNClassifier):
     Attributes
     ----------
     alpha_, beta_ : float
-        The selected weights.
+        The selected weights: the best transfer candidate's (also when the
+        fitted model is the target-only fallback, which does not use them).
     best_params_ : dict
         ``{"alpha": alpha_, "beta": beta_}``.
     best_score_ : float
-        Mean cross-validated score of the selected weights.
+        Mean cross-validated score of the fitted model: ``transfer_score_``,
+        or ``target_only_score_`` when the estimator fell back.
+    transfer_score_ : float
+        Mean cross-validated score of the best (α, β); NaN without source data.
+    target_only_score_ : float
+        Mean cross-validated score of the target-only model in the same folds;
+        NaN when ``fallback=False`` or without source data.
     cv_results_ : dict of ndarray
         ``params``, ``param_alpha``, ``param_beta``, ``split{k}_test_score``,
         ``mean_test_score``, ``std_test_score`` and ``rank_test_score``, in
@@ -104,16 +145,18 @@ class DATNClassifierCV(DATNClassifier):
         "betas": ["array-like"],
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
+        "fallback": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
     def __init__(
         self,
-        alphas=PAPER_GRID,
-        betas=PAPER_GRID,
+        alphas=DEFAULT_ALPHAS,
+        betas=DEFAULT_BETAS,
         *,
         cv=5,
         scoring=None,
+        fallback=True,
         n_jobs=None,
         hidden_layer_sizes=(128, 64),
         source_hidden_layer_sizes=None,
@@ -141,6 +184,7 @@ class DATNClassifierCV(DATNClassifier):
         self.betas = betas
         self.cv = cv
         self.scoring = scoring
+        self.fallback = fallback
         self.n_jobs = n_jobs
         self.hidden_layer_sizes = hidden_layer_sizes
         self.source_hidden_layer_sizes = source_hidden_layer_sizes
@@ -201,18 +245,40 @@ class DATNClassifierCV(DATNClassifier):
             "X_unlabeled": X_unlabeled,
         }
         # Validate everything once up front (clear errors before any training).
-        X, y = validate_transfer_fit(self, X, y, **transfer, accept_sparse="csr")[:2]
+        X, y, inputs = validate_transfer_fit(
+            self, X, y, **transfer, accept_sparse="csr"
+        )[:3]
         try:
-            return self._search_and_refit(X, y, grid, transfer)
+            return self._search_and_refit(X, y, grid, transfer, inputs.has_source)
         except TrainingDivergedError as exc:
             self._discard_fit(exc.history)
             raise
 
-    def _search_and_refit(self, X, y, grid: list[dict], transfer: dict):
-        """The search over ``grid`` and the refit of the best candidate."""
-        cv = check_cv(self.cv, y, classifier=True)
-        splits = list(cv.split(X, y))
-        scorer = check_scoring(self._estimator(1.0, 1.0), scoring=self.scoring)
+    def _splits(self, X, y) -> list:
+        """The folds: an int ``cv`` (or None, 5) is a :class:`BalancedKFold`
+        seeded by ``random_state``."""
+        cv = self.cv
+        if cv is None or isinstance(cv, Integral):
+            if len(y) < 2:
+                raise ValueError(
+                    "Cross-validation needs at least 2 labelled target rows, "
+                    f"got {len(y)}."
+                )
+            n_splits = min(5 if cv is None else cv, len(y))
+            cv = BalancedKFold(n_splits, random_state=self.random_state)
+        else:
+            cv = check_cv(cv, y, classifier=True)
+        return list(cv.split(X, y))
+
+    def _search_and_refit(
+        self, X, y, grid: list[dict], transfer: dict, has_source: bool
+    ):
+        """The search over ``grid`` (and the target-only model), then the refit."""
+        splits = self._splits(X, y)
+        if self.scoring is None:
+            scorer = held_out_log_loss
+        else:
+            scorer = check_scoring(self._estimator(1.0, 1.0), scoring=self.scoring)
         folds = [
             (
                 _safe_indexing(X, train),
@@ -222,31 +288,63 @@ class DATNClassifierCV(DATNClassifier):
             )
             for train, test in splits
         ]
-        scores, source_snapshots = self._search(grid, folds, scorer, transfer)
+        guard = bool(self.fallback) and has_source
+        scores, target_only, source_snapshots = self._search(
+            grid, folds, scorer, transfer, guard
+        )
         self.cv_results_ = _cv_results(grid, scores)
         best = int(np.argmin(self.cv_results_["rank_test_score"]))
         self.best_params_ = dict(grid[best])
-        self.best_score_ = float(self.cv_results_["mean_test_score"][best])
         self.alpha_, self.beta_ = self.best_params_["alpha"], self.best_params_["beta"]
-        refit = self._estimator(**self.best_params_)
+        self.transfer_score_ = (
+            float(self.cv_results_["mean_test_score"][best]) if has_source else np.nan
+        )
+        self.target_only_score_ = float(np.mean(target_only)) if guard else np.nan
+        fall_back = guard and self.target_only_score_ > self.transfer_score_
+        self.best_score_ = (
+            self.target_only_score_
+            if fall_back
+            else float(self.cv_results_["mean_test_score"][best])
+        )
+        if fall_back:  # the target-only model of the folds, refitted on all rows
+            key = _target_only_group(grid)
+            refit = self._estimator(**grid[_group(grid, key)[0]])
+        else:
+            key = self.beta_ > 0
+            refit = self._estimator(**self.best_params_)
         run = refit._prepare_fit(X, y, **transfer)
-        run.restore(source_snapshots[self.beta_ > 0])
+        run.restore(source_snapshots[key])
         refit._pretrain_target(run)
         self.n_pretrainings_ += 1
-        refit._finetune(run)
+        if fall_back:
+            refit._finetune_target_only(run)
+            warnings.warn(
+                f"The source does not help: in cross-validation the target-only "
+                f"model ({refit.variant_}: the target pathway with its own "
+                f"classifier) scored {self.target_only_score_:.4g}, above the best "
+                f"transfer model ({self.transfer_score_:.4g} at alpha={self.alpha_:g}, "
+                f"beta={self.beta_:g}). This estimator is the target-only model "
+                f"(variant_={refit.variant_!r}). Check the source data and that row i "
+                f"of both sides of pairs is the same item; fallback=False keeps the "
+                f"transfer model.",
+                NegativeTransferWarning,
+                stacklevel=5,
+            )
+        else:
+            refit._finetune(run)
         for name, value in vars(refit).items():
             if name.endswith("_") or name == "_n_features_out":
                 setattr(self, name, value)
         return self
 
-    def _search(self, grid, folds, scorer, transfer) -> tuple[np.ndarray, dict]:
-        """The (n_candidates, n_folds) scores, and the source pretraining snapshots."""
+    def _search(
+        self, grid, folds, scorer, transfer, guard: bool
+    ) -> tuple[np.ndarray, list[float], dict]:
+        """The (n_candidates, n_folds) scores, the target-only model's score in
+        each fold (empty unless ``guard``) and the source pretraining snapshots."""
         # beta=0 (DATN_sup) ignores the unlabelled rows: two pretraining groups.
-        groups = {
-            key: [i for i, p in enumerate(grid) if (p["beta"] > 0) == key]
-            for key in (False, True)
-        }
-        keys = [key for key in (False, True) if groups[key]]
+        keys = [key for key in (False, True) if _group(grid, key)]
+        first = {key: grid[_group(grid, key)[0]] for key in keys}
         # One Parallel for the three rounds: its workers are reused (a Ray or
         # loky pool starts once).
         with Parallel(n_jobs=self.n_jobs) as parallel:
@@ -255,10 +353,7 @@ class DATNClassifierCV(DATNClassifier):
             X_train, y_train = folds[0][:2]
             done = parallel(
                 delayed(_pretrain_source)(
-                    self._estimator(**grid[groups[key][0]]),
-                    X_train,
-                    y_train,
-                    **transfer,
+                    self._estimator(**first[key]), X_train, y_train, **transfer
                 )
                 for key in keys
             )
@@ -270,7 +365,7 @@ class DATNClassifierCV(DATNClassifier):
             jobs = [(k, key) for k in range(len(folds)) for key in keys]
             done = parallel(
                 delayed(_pretrain_target)(
-                    self._estimator(**grid[groups[key][0]]),
+                    self._estimator(**first[key]),
                     *folds[k][:2],
                     source_snapshots[key],
                     **transfer,
@@ -279,9 +374,11 @@ class DATNClassifierCV(DATNClassifier):
             )
             target_snapshots = dict(zip(jobs, done, strict=True))
             self.n_pretrainings_ += len(jobs)
-            # 3. Every (alpha, beta) of every fold, fine-tuned from its group's state.
+            # 3. Every (alpha, beta) of every fold, fine-tuned from its group's
+            # state; and the target-only model of every fold (no fine-tuning: the
+            # pretrained target pathway with its own classifier).
             jobs = [(i, k) for i in range(len(grid)) for k in range(len(folds))]
-            done = parallel(
+            tasks = [
                 delayed(_finetune_score)(
                     self._estimator(**grid[i]),
                     *folds[k],
@@ -290,11 +387,24 @@ class DATNClassifierCV(DATNClassifier):
                     **transfer,
                 )
                 for i, k in jobs
-            )
+            ]
+            if guard:
+                key = _target_only_group(grid)
+                tasks += [
+                    delayed(_target_only_score)(
+                        self._estimator(**first[key]),
+                        *folds[k],
+                        target_snapshots[k, key],
+                        scorer,
+                        **transfer,
+                    )
+                    for k in range(len(folds))
+                ]
+            done = parallel(tasks)
             scores = np.empty((len(grid), len(folds)))
-            for (i, k), score in zip(jobs, done, strict=True):
+            for (i, k), score in zip(jobs, done[: len(jobs)], strict=True):
                 scores[i, k] = score
-        return scores, source_snapshots
+        return scores, list(done[len(jobs) :]), source_snapshots
 
     def _candidates(self, name: str) -> list[float]:
         try:
@@ -306,6 +416,17 @@ class DATNClassifierCV(DATNClassifier):
                 f"{name} must be a non-empty list of non-negative floats, got {getattr(self, name)!r}."
             )
         return [float(v) for v in values]
+
+
+def _group(grid: list[dict], key: bool) -> list[int]:
+    """The candidates of a pretraining group: ``beta > 0`` (``key``) or ``beta == 0``."""
+    return [i for i, p in enumerate(grid) if (p["beta"] > 0) == key]
+
+
+def _target_only_group(grid: list[dict]) -> bool:
+    """The pretraining group whose target pathway is the target-only candidate:
+    the one that learns from the unlabelled rows when the grid has one."""
+    return bool(_group(grid, True))
 
 
 def _cv_results(grid: list[dict], scores: np.ndarray) -> dict:
@@ -344,6 +465,17 @@ def _pretrain_target(est: DATNClassifier, X, y, source_snapshot, **transfer) -> 
         run.restore(source_snapshot)
         est._pretrain_target(run)
         return run.snapshot()
+
+
+def _target_only_score(
+    est: DATNClassifier, X, y, X_test, y_test, snapshot, scorer, **transfer
+) -> float:
+    """Score the pretrained target pathway alone (its own classifier) on the held-out rows."""
+    with limit_threads(est.n_threads):
+        run = est._prepare_fit(X, y, **transfer)
+        run.restore(snapshot)
+        est._finetune_target_only(run)
+        return scorer(est, X_test, y_test)
 
 
 def _finetune_score(

@@ -6,12 +6,18 @@ import joblib
 import numpy as np
 import pytest
 from conftest import FAST
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdatn import DATNClassifier, DATNClassifierCV
+from skdatn import (
+    DATNClassifier,
+    DATNClassifierCV,
+    NegativeTransferWarning,
+    held_out_log_loss,
+)
 from skdatn._datn_cv import _SHARED
+from skdatn.benchmark._controls import noise_source, shuffle_pairs
 
 GRID = {"alpha": [0, 1, 5], "beta": [0, 0.5, 2]}
 
@@ -20,7 +26,14 @@ def test_equals_grid_search(task):
     cv = KFold(3, shuffle=True, random_state=0)
     search = GridSearchCV(DATNClassifier(**FAST), GRID, cv=cv)
     search.fit(task.X, task.y, **task.fit_params)
-    clf = DATNClassifierCV(alphas=GRID["alpha"], betas=GRID["beta"], cv=cv, **FAST)
+    clf = DATNClassifierCV(
+        alphas=GRID["alpha"],
+        betas=GRID["beta"],
+        cv=cv,
+        scoring="accuracy",
+        fallback=False,
+        **FAST,
+    )
     clf.fit(task.X, task.y, **task.fit_params)
     for key in (
         "mean_test_score",
@@ -105,3 +118,105 @@ def test_shared_parameters_have_the_estimators_defaults():
     assert _SHARED
     for name in _SHARED:
         assert cv_sig[name].default == est_sig[name].default, name
+
+
+# ------------------------------------------------------------ the guard
+
+
+def _search(**params):
+    return DATNClassifierCV(alphas=[0.5, 2], betas=[0, 1], **{**FAST, **params})
+
+
+@pytest.mark.parametrize("control", [noise_source, shuffle_pairs])
+def test_falls_back_to_the_target_only_model_when_the_source_is_useless(
+    mfeat_task, control
+):
+    t = control(mfeat_task, 0)
+    clf = _search()
+    with pytest.warns(NegativeTransferWarning, match="source does not help") as w:
+        clf.fit(t.X, t.y, **t.fit_params)
+    assert w[0].filename == __file__  # the warning points at the caller's fit
+    assert clf.variant_ == "SSDAE"
+    assert clf.target_only_score_ > clf.transfer_score_
+    assert clf.best_score_ == clf.target_only_score_
+    assert clf.source_net_ is None and clf.n_source_features_in_ is None
+    # The fallback is the target pathway with its own classifier, refitted on
+    # every target row of the fit: a plain SSDAE fit on the same rows.
+    ssdae = DATNClassifier(beta=1, **FAST)
+    unlabeled = np.vstack([t.X_unlabeled.X, t.pairs.target])
+    ssdae.fit(t.X, t.y, X_unlabeled=unlabeled)
+    assert_allclose(
+        clf.predict_proba(t.X_test), ssdae.predict_proba(t.X_test), rtol=1e-9
+    )
+    # Without the guard the same search keeps the (useless) transfer model.
+    kept = _search(fallback=False)
+    kept.fit(t.X, t.y, **t.fit_params)
+    assert kept.variant_ in ("DATN", "DATN_sup") and np.isnan(kept.target_only_score_)
+    assert kept.score(t.X_test, t.y_test) < clf.score(t.X_test, t.y_test)
+
+
+def test_keeps_the_transfer_model_when_the_source_helps(mfeat_task, recwarn):
+    t = mfeat_task
+    clf = _search()
+    clf.fit(t.X, t.y, **t.fit_params)
+    assert clf.variant_ in ("DATN", "DATN_sup")
+    assert clf.transfer_score_ > clf.target_only_score_
+    assert clf.best_score_ == clf.transfer_score_
+    assert not [w for w in recwarn if w.category is NegativeTransferWarning]
+
+
+def test_target_only_scores_are_the_target_pathways_own(task):
+    # target_only_score_ is the mean over the folds of the pretrained target
+    # pathway's score with its own classifier: a DATNClassifier fit on the
+    # fold's rows whose fine-tuning is skipped gives it.
+    cv = KFold(3, shuffle=True, random_state=0)
+    clf = _search(cv=cv, scoring="accuracy").fit(task.X, task.y, **task.fit_params)
+    scores = []
+    for train, test in cv.split(task.X, task.y):
+        est = DATNClassifier(beta=1, **FAST)
+        run = est._prepare_fit(
+            task.X[train], task.y[train], y_source=None, **task.fit_params
+        )
+        est._pretrain(run)
+        est._finetune_target_only(run)
+        scores.append(est.score(task.X[test], task.y[test]))
+    assert clf.target_only_score_ == pytest.approx(np.mean(scores))
+
+
+def test_without_source_there_is_nothing_to_guard(task):
+    clf = _search().fit(task.X, task.y, X_unlabeled=task.X_unlabeled)
+    assert clf.variant_ == "SSDAE"
+    assert np.isnan(clf.transfer_score_) and np.isnan(clf.target_only_score_)
+
+
+def test_defaults_work_with_three_labelled_rows_per_class(mfeat_task):
+    # StratifiedKFold(5) refuses 3 rows per class; the default folds do not.
+    t = mfeat_task
+    assert np.bincount(t.y).max() == 3
+    clf = DATNClassifierCV(pretrain_epochs=5, finetune_epochs=3, random_state=0)
+    clf.fit(t.X, t.y, **t.fit_params)
+    assert sum(k.startswith("split") for k in clf.cv_results_) == 5
+    assert len(clf.cv_results_["params"]) == 6
+    # The default scoring is the held-out log-loss: a negative number.
+    assert clf.transfer_score_ < 0
+
+
+def test_default_scoring_is_the_held_out_log_loss(task):
+    cv = KFold(3, shuffle=True, random_state=0)
+    default = _search(cv=cv, fallback=False).fit(task.X, task.y, **task.fit_params)
+    explicit = _search(cv=cv, fallback=False, scoring=held_out_log_loss)
+    explicit.fit(task.X, task.y, **task.fit_params)
+    assert_array_equal(
+        default.cv_results_["mean_test_score"],
+        explicit.cv_results_["mean_test_score"],
+    )
+
+
+def test_int_cv_is_seeded_by_random_state(task):
+    a = _search(cv=3).fit(task.X, task.y, **task.fit_params)
+    b = _search(cv=3).fit(task.X, task.y, **task.fit_params)
+    assert_array_equal(
+        a.cv_results_["split0_test_score"], b.cv_results_["split0_test_score"]
+    )
+    with pytest.raises(ValueError, match="'cv' parameter of DATNClassifierCV"):
+        _search(cv=1).fit(task.X, task.y, **task.fit_params)

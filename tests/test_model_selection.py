@@ -6,7 +6,14 @@ import sklearn
 from conftest import FAST
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
-from skdatn import DATNClassifier, Domain, Pairs, SlicingRiskWarning
+from skdatn import (
+    BalancedKFold,
+    DATNClassifier,
+    Domain,
+    Pairs,
+    SlicingRiskWarning,
+    held_out_log_loss,
+)
 
 SEEN_SOURCE_ROWS = []
 
@@ -117,3 +124,29 @@ def test_paper_grid_search_on_mfeat(mfeat_task):
         search.best_params_["alpha"] in values and search.best_params_["beta"] in values
     )
     assert search.score(mfeat_task.X_test, mfeat_task.y_test) > 0.3
+
+
+def test_balanced_folds_are_balanced_quiet_reproducible():
+    y = np.repeat(np.arange(10), 3)
+    X = np.zeros((30, 1))
+    cv = BalancedKFold(5, random_state=0)
+    folds = [test for _, test in cv.split(X, y)]
+    assert cv.get_n_splits() == 5
+    assert sorted(np.concatenate(folds)) == list(range(30))
+    assert all(f.size == 6 for f in folds)
+    # each class is spread over 3 different folds
+    for c in range(10):
+        assert len({k for k, f in enumerate(folds) if np.any(y[f] == c)}) == 3
+    again = [test for _, test in BalancedKFold(5, random_state=0).split(X, y)]
+    assert all(np.array_equal(a, b) for a, b in zip(folds, again, strict=True))
+    with pytest.raises(ValueError, match="n_splits=5 folds of 3"):
+        list(cv.split(X[:3], y[:3]))
+
+
+def test_held_out_log_loss_accepts_a_fold_that_misses_classes(task):
+    clf = DATNClassifier(**FAST).fit(task.X, task.y, **task.fit_params)
+    one_class = task.y_test == task.y_test[0]
+    score = held_out_log_loss(clf, task.X_test[one_class], task.y_test[one_class])
+    proba = clf.predict_proba(task.X_test[one_class])
+    column = list(clf.classes_).index(task.y_test[0])
+    assert score == pytest.approx(np.mean(np.log(proba[:, column])))

@@ -5,6 +5,7 @@ runs every entry.
 """
 
 from ._base import TransferClassifier
+from ._cca import CCAClassifier
 from ._cdls import CDLSClassifier
 from ._hhtl import HHTLClassifier
 from ._shallow_map import ShallowMapClassifier
@@ -13,6 +14,7 @@ from ._wsdtn import WSDTNClassifier
 
 BASELINES = {
     "ShallowMap": ShallowMapClassifier,
+    "CCA": CCAClassifier,
     "CDLS": CDLSClassifier,
     "TTI": TTIClassifier,
     "HHTL": HHTLClassifier,
@@ -21,6 +23,7 @@ BASELINES = {
 
 __all__ = [
     "BASELINES",
+    "CCAClassifier",
     "CDLSClassifier",
     "TTIClassifier",
     "HHTLClassifier",

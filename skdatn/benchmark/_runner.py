@@ -15,8 +15,7 @@ from typing import Any, TextIO
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.metrics import log_loss
-from sklearn.model_selection import BaseCrossValidator, GridSearchCV
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -27,9 +26,17 @@ from .._datn import DATNClassifier
 from .._datn_cv import DATNClassifierCV
 from .._ensemble import SeedEnsembleClassifier
 from .._holders import Domain
+from .._model_selection import (
+    DEFAULT_ALPHAS,
+    DEFAULT_BETAS,
+    PAPER_GRID,
+    BalancedKFold,
+    held_out_log_loss,
+)
 from ..datasets import _loaders
 from ..datasets._mfeat import load_mfeat
 from ..datasets._task import make_transfer_task
+from ._controls import CONTROLS
 
 # --------------------------------------------------------------------------- data
 
@@ -236,63 +243,18 @@ def build_task(task: TaskSpec, data: Bunch, seed: int, **overrides) -> Bunch:
         out.X_source = Domain(Xs, ys)
         out.fit_params["X_source"] = out.X_source
     out.X_test_source = data.views[task.source][out.indices["test"]]
+    out.seed = seed
     return out
 
 
 # ------------------------------------------------------------------------ methods
 
 
-class SeededFolds(BaseCrossValidator):
-    """Shuffled, seeded K folds balanced over classes that never warn.
-
-    Rows are shuffled within each class and dealt to the folds in turn, class
-    after class, so each fold gets about the same share of every class. Unlike
-    :class:`~sklearn.model_selection.StratifiedKFold` this does not warn when a
-    class has fewer members than folds (a fold may then miss the class, which is
-    fine for DATN: its source rows provide every class).
-
-    Parameters
-    ----------
-    n_splits : int, default=5
-        Number of folds; at most the number of rows.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the shuffling.
-    """
-
-    def __init__(self, n_splits: int = 5, random_state=None):
-        if not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
-            raise ValueError(f"n_splits must be an int >= 2, got {n_splits!r}.")
-        self.n_splits = int(n_splits)
-        self.random_state = random_state
-
-    def get_n_splits(self, X=None, y=None, groups=None) -> int:
-        return self.n_splits
-
-    def _iter_test_indices(self, X=None, y=None, groups=None):
-        n = len(y) if y is not None else X.shape[0]
-        if self.n_splits > n:
-            raise ValueError(
-                f"Cannot make n_splits={self.n_splits} folds of {n} labelled rows."
-            )
-        rng = check_random_state(self.random_state)
-        y = np.zeros(n) if y is None else np.asarray(y)
-        order = []
-        for cls in rng.permutation(np.unique(y)):
-            order.extend(rng.permutation(np.flatnonzero(y == cls)))
-        folds = np.empty(n, dtype=int)
-        folds[np.asarray(order)] = (np.arange(n) + rng.randint(self.n_splits)) % (
-            self.n_splits
-        )
-        for k in range(self.n_splits):
-            yield np.flatnonzero(folds == k)
-
-
-_PAPER_VALUES = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0]
-
-#: Selection grids for DATN's α and β (5-fold CV on the labelled target rows).
+#: Selection grids for DATN's α and β (5-fold CV on the labelled target rows);
+#: "small" is DATNClassifierCV's default.
 GRIDS: dict[str, dict[str, list[float]] | None] = {
-    "paper": {"alpha": _PAPER_VALUES, "beta": _PAPER_VALUES},
-    "small": {"alpha": [0.25, 0.5, 1.0], "beta": [0.0, 1.0]},
+    "paper": {"alpha": list(PAPER_GRID), "beta": list(PAPER_GRID)},
+    "small": {"alpha": list(DEFAULT_ALPHAS), "beta": list(DEFAULT_BETAS)},
     "quick": {"alpha": [0.5, 2.0], "beta": [1.0]},
     "none": None,
 }
@@ -323,8 +285,11 @@ class Method:
         if isinstance(fitted, SeedEnsembleClassifier):
             chosen = [self.describe(m) for m in fitted.estimators_]
             return {k: [c[k] for c in chosen] for k in chosen[0]} if chosen[0] else {}
-        if isinstance(fitted, (GridSearchCV, DATNClassifierCV)):
-            return {k: _plain(v) for k, v in fitted.best_params_.items()}
+        if isinstance(fitted, DATNClassifierCV):
+            # variant: "DATN"/"DATN_sup", or "SSDAE" where the guard fell back.
+            return {**_plain_dict(fitted.best_params_), "variant": fitted.variant_}
+        if isinstance(fitted, GridSearchCV):
+            return _plain_dict(fitted.best_params_)
         return {}
 
 
@@ -336,14 +301,14 @@ def _no_inputs(task: Bunch) -> dict:
     return {}
 
 
-def held_out_log_loss(estimator, X, y) -> float:
-    """Minus the log-loss of held-out rows, over all of the estimator's classes.
+def _control_inputs(control: Callable[[Bunch, int], Bunch]):
+    """DATN's fit inputs with the source made useless by ``control`` (seeded by
+    the split's seed): see :mod:`skdatn.benchmark._controls`."""
 
-    DATN's selection scorer: a fold holds 3 or 4 labelled target rows, so its
-    accuracy moves in steps of 0.25 and ties are common; the log-loss is
-    continuous. ``labels`` lets a fold miss a class (``"neg_log_loss"`` would not).
-    """
-    return -log_loss(y, estimator.predict_proba(X), labels=estimator.classes_)
+    def fit_inputs(task: Bunch) -> dict:
+        return dict(control(task, task.seed).fit_params)
+
+    return fit_inputs
 
 
 def _ensembled(build: Callable[[dict, int], Any]) -> Callable[[dict, int], Any]:
@@ -384,7 +349,7 @@ def _datn_cv_factory(**fixed) -> Callable[[dict, int], Any]:
         return DATNClassifierCV(
             alphas=grid["alpha"],
             betas=grid["beta"],
-            cv=SeededFolds(min(5, ctx["n_labeled"]), random_state=seed),
+            cv=BalancedKFold(min(5, ctx["n_labeled"]), random_state=seed),
             scoring=held_out_log_loss,
             n_jobs=ctx["n_jobs"],
             **params,
@@ -398,7 +363,7 @@ def _build_svm(ctx: dict, seed: int):
     return GridSearchCV(
         pipe,
         {"svc__C": _SVM_C},
-        cv=SeededFolds(min(5, ctx["n_labeled"]), random_state=seed),
+        cv=BalancedKFold(min(5, ctx["n_labeled"]), random_state=seed),
     )
 
 
@@ -407,6 +372,10 @@ BUILTIN_METHODS: dict[str, Method] = {
     for m in (
         Method("DATN", _ensembled(_datn_cv_factory()), _all_inputs),
         Method("DATN_sup", _ensembled(_datn_cv_factory(beta=0.0)), _all_inputs),
+        *(
+            Method(name, _ensembled(_datn_cv_factory()), _control_inputs(control))
+            for name, control in CONTROLS.items()
+        ),
         Method("DATN_unsup", _ensembled(_datn_factory(asymmetric=False)), _all_inputs),
         Method(
             "SSDAE",
@@ -503,6 +472,10 @@ def resolve_methods(
 
 
 # -------------------------------------------------------------------------- runs
+
+
+def _plain_dict(params: dict) -> dict:
+    return {k: _plain(v) for k, v in params.items()}
 
 
 def _plain(value):
@@ -1035,7 +1008,6 @@ __all__ = [
     "GRIDS",
     "DatasetSpec",
     "Method",
-    "SeededFolds",
     "TaskSpec",
     "available_methods",
     "build_task",

@@ -13,7 +13,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from skdatn import Domain, Pairs
 from skdatn.benchmark import (
     DATASETS,
-    SeededFolds,
     TaskSpec,
     build_task,
     default_tasks,
@@ -33,7 +32,16 @@ DATA_DIR = Path(
 needs_data = pytest.mark.skipif(
     not DATA_DIR.is_dir(), reason=f"shared data folder {DATA_DIR} is absent"
 )
-BUILTIN = ["DATN", "DATN_sup", "DATN_unsup", "SSDAE", "DNN", "SVM"]
+BUILTIN = [
+    "DATN",
+    "DATN_sup",
+    "NoiseSource",
+    "ShuffledPairs",
+    "DATN_unsup",
+    "SSDAE",
+    "DNN",
+    "SVM",
+]
 ROW_KEYS = {
     "dataset",
     "source",
@@ -72,23 +80,6 @@ def test_default_tasks_are_the_mfeat_development_tasks():
         "mfeat:fac>zer",
         "mfeat:pix>fou",
     ]
-
-
-def test_seeded_folds_balanced_quiet_reproducible():
-    y = np.repeat(np.arange(10), 3)
-    X = np.zeros((30, 1))
-    cv = SeededFolds(5, random_state=0)
-    folds = [test for _, test in cv.split(X, y)]
-    assert cv.get_n_splits() == 5
-    assert sorted(np.concatenate(folds)) == list(range(30))
-    assert all(f.size == 6 for f in folds)
-    # each class is spread over 3 different folds
-    for c in range(10):
-        assert len({k for k, f in enumerate(folds) if np.any(y[f] == c)}) == 3
-    again = [test for _, test in SeededFolds(5, random_state=0).split(X, y)]
-    assert all(np.array_equal(a, b) for a, b in zip(folds, again, strict=True))
-    with pytest.raises(ValueError, match="n_splits=5 folds of 3"):
-        list(cv.split(X[:3], y[:3]))
 
 
 def test_unknown_method_and_grid():
@@ -155,13 +146,14 @@ def test_quick_run_all_methods(capsys):
     assert "mfeat:fac>fou seed=1 SVM: accuracy=" in err
     methods = {r["method"] for r in rows}
     assert {"DATN", "DATN_sup", "DATN_unsup", "SSDAE", "DNN", "SVM"} <= methods
+    assert {"NoiseSource", "ShuffledPairs"} <= methods
     for r in rows:
         assert ROW_KEYS <= set(r)
         assert r.get("error") is None, r
         assert 0.0 <= r["accuracy"] <= 1.0
     datn = [r for r in rows if r["method"] == "DATN"]
     assert [r["seed"] for r in datn] == [0, 1]
-    assert set(datn[0]["params"]) == {"alpha", "beta"}
+    assert set(datn[0]["params"]) == {"alpha", "beta", "variant"}
     assert json.loads(json.dumps(rows)) == rows
     table = format_table(rows)
     assert "mfeat:fac>fou" in table and "±" in table and "DATN_unsup" in table
@@ -179,7 +171,7 @@ def test_networks_average_the_datn_family_and_report_each_selection():
     assert by["DATN_sup"]["params"]["beta"] == [0.0, 0.0]
     assert by["DNN"]["params"] == {} and by["SVM"]["params"] == {"svc__C": 10.0}
     single = run_benchmark(["mfeat:fac>fou"], ["DATN"], quick=True, progress=None)
-    assert set(single[0]["params"]) == {"alpha", "beta"}
+    assert set(single[0]["params"]) == {"alpha", "beta", "variant"}
     assert not isinstance(single[0]["params"]["alpha"], list)
     with pytest.raises(ValueError, match="networks must be an int >= 1"):
         run_benchmark(["mfeat:fac>fou"], ["DNN"], networks=0, progress=None)
