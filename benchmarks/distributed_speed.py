@@ -88,7 +88,15 @@ def search(kind: str, values, cv, **params):
         return GridSearchCV(
             DATNClassifier(**params), {"alpha": values, "beta": values}, cv=cv
         )
-    return DATNClassifierCV(alphas=values, betas=values, cv=cv, **params)
+    # GridSearchCV's scorer (accuracy) and no target-only candidate: the same search.
+    return DATNClassifierCV(
+        alphas=values,
+        betas=values,
+        cv=cv,
+        scoring="accuracy",
+        fallback=False,
+        **params,
+    )
 
 
 def load() -> str:

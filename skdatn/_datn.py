@@ -180,17 +180,16 @@ class DATNClassifier(
         ``G`` and the weights stay in float32, ``G`` is solved in float64);
         ``"float16"`` adds dynamic loss scaling. Meant for GPUs; ``None``
         trains in float32.
-    n_threads : int, default=None
+    n_threads : int or None, default=1
         torch's intra-op threads (and BLAS threads, through threadpoolctl)
         during :meth:`fit` and inference; the caller's settings are restored
-        afterwards. ``None`` chooses: in a process's main thread, torch's
-        current setting, which follows ``OMP_NUM_THREADS`` (joblib's loky
-        workers and Dask's and Ray's worker processes set it to their share of
-        the cores); in any other thread (joblib's threading backend, Dask's
-        worker threads), 1, since fits in threads of one process share its
-        cores. On a machine whose cores other busy processes share, use 1 (or
-        set ``OMP_WAIT_POLICY=PASSIVE`` before importing torch): torch's waiting
-        threads spin, which can make a fit tens of times slower.
+        afterwards. One thread by default: torch's waiting threads spin, so a fit
+        with more threads than free cores (beside other busy processes, or in
+        several worker processes) can be tens of times slower, while a second
+        thread on an idle core speeds these small networks up by less than 2x
+        (user guide, "CPU and GPU"). Set more on a quiet machine with cores to
+        spare. ``None`` leaves torch's setting alone in a process's main thread
+        (it follows ``OMP_NUM_THREADS``) and uses 1 in any other thread.
     random_state : int, RandomState instance or None, default=None
         Seeds initial weights and batch order through a private generator;
         torch's global RNG is left untouched.
@@ -228,6 +227,9 @@ class DATNClassifier(
 
     See Also
     --------
+    skdatn.DATNClassifierCV : α and β by cross-validation, with a fallback to the
+        target-only model when the source does not help; this estimator always
+        transfers when given source data (user guide, "Is my source helping?").
     skdatn.Domain : Holder for source rows and labels, never sliced by CV.
     skdatn.Pairs : Holder for the paired rows.
 
@@ -312,7 +314,7 @@ class DATNClassifier(
         n_iter_no_change=20,
         device="auto",
         mixed_precision=None,
-        n_threads=None,
+        n_threads=1,
         random_state=None,
         verbose=0,
     ):

@@ -176,7 +176,7 @@ class DATNClassifierCV(DATNClassifier):
         n_iter_no_change=20,
         device="auto",
         mixed_precision=None,
-        n_threads=None,
+        n_threads=1,
         random_state=None,
         verbose=0,
     ):

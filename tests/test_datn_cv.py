@@ -1,6 +1,7 @@
 """DATNClassifierCV: the same selection as GridSearchCV, with shared pretraining."""
 
 import inspect
+import io
 
 import joblib
 import numpy as np
@@ -15,6 +16,8 @@ from skdatn import (
     DATNClassifierCV,
     NegativeTransferWarning,
     held_out_log_loss,
+    load,
+    save,
 )
 from skdatn._datn_cv import _SHARED
 from skdatn.benchmark._controls import noise_source, shuffle_pairs
@@ -148,6 +151,14 @@ def test_falls_back_to_the_target_only_model_when_the_source_is_useless(
     assert_allclose(
         clf.predict_proba(t.X_test), ssdae.predict_proba(t.X_test), rtol=1e-9
     )
+    # The fallback saves and loads like any fitted model.
+    buffer = io.BytesIO()
+    save(clf, buffer)
+    buffer.seek(0)
+    loaded = load(buffer)
+    assert loaded.variant_ == "SSDAE"
+    assert loaded.target_only_score_ == clf.target_only_score_
+    assert_array_equal(loaded.predict_proba(t.X_test), clf.predict_proba(t.X_test))
     # Without the guard the same search keeps the (useless) transfer model.
     kept = _search(fallback=False)
     kept.fit(t.X, t.y, **t.fit_params)

@@ -129,8 +129,14 @@ def test_fit_and_predict_use_n_threads_and_restore(task, torch_threads, seen_thr
     assert torch.get_num_threads() == torch_threads
 
 
-def test_default_leaves_the_main_threads_setting(task, torch_threads, seen_threads):
+def test_default_is_one_thread(task, torch_threads, seen_threads):
     DATNClassifier(**FAST).fit(task.X, task.y, **task.fit_params)
+    assert seen_threads == [1, 1]
+    assert torch.get_num_threads() == torch_threads
+
+
+def test_none_leaves_the_main_threads_setting(task, torch_threads, seen_threads):
+    DATNClassifier(n_threads=None, **FAST).fit(task.X, task.y, **task.fit_params)
     assert seen_threads == [torch_threads, torch_threads]
 
 
@@ -142,16 +148,17 @@ def test_bad_n_threads(task, Estimator, n_threads):
 
 
 def test_threading_backend_fits_use_one_thread_each(task, torch_threads, seen_threads):
-    """Fits in threads of one process get 1 torch thread each by default, and
-    the search gives the sequential search's scores."""
+    """With n_threads=None, fits in threads of one process get 1 torch thread
+    each (the main thread keeps its setting), and the search gives the
+    sequential search's scores."""
     grid = {"alpha": [0.5, 2], "beta": [0, 1]}
     cv = KFold(3, shuffle=True, random_state=0)
-    sequential = GridSearchCV(DATNClassifier(**FAST), grid, cv=cv)
+    sequential = GridSearchCV(DATNClassifier(n_threads=None, **FAST), grid, cv=cv)
     sequential.fit(task.X, task.y, **task.fit_params)
     assert set(seen_threads) == {torch_threads}
     seen_threads.clear()
     with joblib.parallel_backend("threading", n_jobs=2):
-        threaded = GridSearchCV(DATNClassifier(**FAST), grid, cv=cv)
+        threaded = GridSearchCV(DATNClassifier(n_threads=None, **FAST), grid, cv=cv)
         threaded.fit(task.X, task.y, **task.fit_params)
     # 4 x 3 fits in worker threads (1 thread), the refit in the main thread.
     assert seen_threads.count(1) == 2 * 4 * 3

@@ -1,6 +1,7 @@
 """The benchmark of the paper's protocol: ``python -m skdatn.benchmark``.
 
-Runs DATN, its variants (DATN_sup, DATN_unsup), the target-only SSDAE, DNN and
+Runs DATN, its variants (DATN_sup, DATN_unsup), the controls NoiseSource and
+ShuffledPairs (DATN on a useless source), the target-only SSDAE, DNN and
 SVM, and every baseline of ``skdatn.baselines``, on transfer tasks cut by
 :func:`skdatn.datasets.make_transfer_task`, and prints a table like the paper's
 Table 4. ``--plots DIR`` adds the paper's analyses (Figures 3-6).
