@@ -8,7 +8,7 @@ from ._datn import DATNClassifier
 from ._datn_cv import DATNClassifierCV, NegativeTransferWarning
 from ._ensemble import SeedEnsembleClassifier
 from ._holders import Domain, Pairs, SlicingRiskWarning
-from ._model_selection import BalancedKFold, held_out_log_loss
+from ._model_selection import BalancedKFold, calibrated_log_loss, held_out_log_loss
 from ._persistence import load, save
 from ._torch.training import TrainingDivergedError
 
@@ -25,6 +25,7 @@ __all__ = [
     "SlicingRiskWarning",
     "TrainingDivergedError",
     "__version__",
+    "calibrated_log_loss",
     "held_out_log_loss",
     "load",
     "save",

@@ -17,6 +17,7 @@ from ._model_selection import (
     DEFAULT_ALPHAS,
     DEFAULT_BETAS,
     BalancedKFold,
+    calibrated_log_loss,
     held_out_log_loss,
 )
 from ._threads import limit_threads, threads_limited
@@ -28,8 +29,9 @@ class NegativeTransferWarning(UserWarning):
     """The source did not help: :class:`DATNClassifierCV` fell back to the target-only model.
 
     Raised when, in cross-validation, the target pathway with its own
-    classifier (the paper's SSDAE) scores above every transfer candidate. The
-    fitted estimator is then that target-only model. See the user guide, "Is my
+    classifier (the paper's SSDAE) predicts the held-out rows better than the
+    selected transfer candidate. The fitted estimator is then that target-only
+    model. See the user guide, "Is my
     source helping?".
     """
 
@@ -58,11 +60,14 @@ class DATNClassifierCV(DATNClassifier):
     its pretrained state. The scores do not depend on ``n_jobs``.
 
     When the source does not help, a transfer model can be far worse than
-    not transferring. So the search also scores, in the same folds, the
+    not transferring. So the search also predicts, in the same folds, with the
     target-only model: the pretrained target pathway with its own classifier
     (the paper's SSDAE; DNN with ``recon_weight=0``), which costs no training
-    beyond the pretraining the search runs anyway. When it scores above every
-    (α, β), this estimator is that target-only model and a
+    beyond the pretraining the search runs anyway. The selected (α, β) and the
+    target-only model are then compared on their pooled held-out predictions by
+    :func:`~skdatn.calibrated_log_loss` (the log-loss after the best single
+    temperature: how well each ranks the classes, not how confident it is).
+    When the target-only model wins, this estimator is that model and a
     :class:`NegativeTransferWarning` says so (``fallback=False`` turns the
     guard off). See the user guide, "Is my source helping?".
 
@@ -76,7 +81,7 @@ class DATNClassifierCV(DATNClassifier):
         Candidate weights β of L_unsup (MMD).
     cv : int, cross-validation generator, iterable or None, default=5
         As in ``GridSearchCV``, except that an int ``k`` (None: 5) means
-        :class:`~skdatn.BalancedKFold` with ``min(k, n_samples)`` folds seeded by
+        :class:`~skdatn.BalancedKFold` with ``k`` folds seeded by
         ``random_state``: class-balanced shuffled folds that work with a few
         labelled rows per class (``StratifiedKFold`` refuses fewer rows per
         class than folds).
@@ -85,8 +90,9 @@ class DATNClassifierCV(DATNClassifier):
         :func:`~skdatn.held_out_log_loss`, the log-loss over all classes
         (continuous, unlike the accuracy of a few held-out rows).
     fallback : bool, default=True
-        Include the target-only model as a candidate, and fall back to it when
-        it scores best. Without source data the model is target-only anyway.
+        Compare the target-only model with the selected (α, β), and fall back
+        to it when it predicts better. Without source data the model is
+        target-only anyway.
     n_jobs : int, default=None
         Parallel jobs of the search, as in ``GridSearchCV``: ``None`` means 1
         unless in a ``joblib.parallel_backend`` context, ``-1`` all processors.
@@ -103,13 +109,14 @@ class DATNClassifierCV(DATNClassifier):
     best_params_ : dict
         ``{"alpha": alpha_, "beta": beta_}``.
     best_score_ : float
-        Mean cross-validated score of the fitted model: ``transfer_score_``,
-        or ``target_only_score_`` when the estimator fell back.
-    transfer_score_ : float
-        Mean cross-validated score of the best (α, β); NaN without source data.
-    target_only_score_ : float
-        Mean cross-validated score of the target-only model in the same folds;
-        NaN when ``fallback=False`` or without source data.
+        Mean cross-validated score (``scoring``) of the fitted model: the best
+        (α, β)'s, or the target-only model's when the estimator fell back.
+    transfer_score_, target_only_score_ : float
+        The guard's comparison: :func:`~skdatn.calibrated_log_loss` of the
+        pooled held-out predictions of the selected (α, β) and of the
+        target-only model, in the same folds (greater is better; minus the log
+        of the number of classes is chance). NaN when ``fallback=False`` or
+        without source data.
     cv_results_ : dict of ndarray
         ``params``, ``param_alpha``, ``param_beta``, ``split{k}_test_score``,
         ``mean_test_score``, ``std_test_score`` and ``rank_test_score``, in
@@ -166,6 +173,8 @@ class DATNClassifierCV(DATNClassifier):
         mmd_target="encoded",
         lambda_reg=1e-2,
         lambda_pair=0.1,
+        source_preprocessor=None,
+        target_preprocessor=None,
         input_scaling="auto",
         solver="adam",
         learning_rate=3e-3,
@@ -194,6 +203,8 @@ class DATNClassifierCV(DATNClassifier):
         self.mmd_target = mmd_target
         self.lambda_reg = lambda_reg
         self.lambda_pair = lambda_pair
+        self.source_preprocessor = source_preprocessor
+        self.target_preprocessor = target_preprocessor
         self.input_scaling = input_scaling
         self.solver = solver
         self.learning_rate = learning_rate
@@ -245,11 +256,13 @@ class DATNClassifierCV(DATNClassifier):
             "X_unlabeled": X_unlabeled,
         }
         # Validate everything once up front (clear errors before any training).
-        X, y, inputs = validate_transfer_fit(
+        X, y, inputs, classes = validate_transfer_fit(
             self, X, y, **transfer, accept_sparse="csr"
-        )[:3]
+        )[:4]
         try:
-            return self._search_and_refit(X, y, grid, transfer, inputs.has_source)
+            return self._search_and_refit(
+                X, y, grid, transfer, inputs.has_source, classes
+            )
         except TrainingDivergedError as exc:
             self._discard_fit(exc.history)
             raise
@@ -259,19 +272,13 @@ class DATNClassifierCV(DATNClassifier):
         seeded by ``random_state``."""
         cv = self.cv
         if cv is None or isinstance(cv, Integral):
-            if len(y) < 2:
-                raise ValueError(
-                    "Cross-validation needs at least 2 labelled target rows, "
-                    f"got {len(y)}."
-                )
-            n_splits = min(5 if cv is None else cv, len(y))
-            cv = BalancedKFold(n_splits, random_state=self.random_state)
+            cv = BalancedKFold(5 if cv is None else cv, random_state=self.random_state)
         else:
             cv = check_cv(cv, y, classifier=True)
         return list(cv.split(X, y))
 
     def _search_and_refit(
-        self, X, y, grid: list[dict], transfer: dict, has_source: bool
+        self, X, y, grid: list[dict], transfer: dict, has_source: bool, classes
     ):
         """The search over ``grid`` (and the target-only model), then the refit."""
         splits = self._splits(X, y)
@@ -289,22 +296,17 @@ class DATNClassifierCV(DATNClassifier):
             for train, test in splits
         ]
         guard = bool(self.fallback) and has_source
-        scores, target_only, source_snapshots = self._search(
+        scores, probas, target_only, source_snapshots = self._search(
             grid, folds, scorer, transfer, guard
         )
         self.cv_results_ = _cv_results(grid, scores)
         best = int(np.argmin(self.cv_results_["rank_test_score"]))
         self.best_params_ = dict(grid[best])
         self.alpha_, self.beta_ = self.best_params_["alpha"], self.best_params_["beta"]
-        self.transfer_score_ = (
-            float(self.cv_results_["mean_test_score"][best]) if has_source else np.nan
-        )
-        self.target_only_score_ = float(np.mean(target_only)) if guard else np.nan
-        fall_back = guard and self.target_only_score_ > self.transfer_score_
-        self.best_score_ = (
-            self.target_only_score_
-            if fall_back
-            else float(self.cv_results_["mean_test_score"][best])
+        self.best_score_ = float(self.cv_results_["mean_test_score"][best])
+        self.transfer_score_ = self.target_only_score_ = np.nan
+        fall_back = guard and self._target_only_wins(
+            [probas[best, k] for k in range(len(folds))], target_only, folds, classes
         )
         if fall_back:  # the target-only model of the folds, refitted on all rows
             key = _target_only_group(grid)
@@ -312,7 +314,9 @@ class DATNClassifierCV(DATNClassifier):
         else:
             key = self.beta_ > 0
             refit = self._estimator(**self.best_params_)
-        run = refit._prepare_fit(X, y, **transfer)
+        run = refit._prepare_fit(
+            X, y, **transfer, preprocessors=_source_only(source_snapshots[key])
+        )
         run.restore(source_snapshots[key])
         refit._pretrain_target(run)
         self.n_pretrainings_ += 1
@@ -321,8 +325,9 @@ class DATNClassifierCV(DATNClassifier):
             warnings.warn(
                 f"The source does not help: in cross-validation the target-only "
                 f"model ({refit.variant_}: the target pathway with its own "
-                f"classifier) scored {self.target_only_score_:.4g}, above the best "
-                f"transfer model ({self.transfer_score_:.4g} at alpha={self.alpha_:g}, "
+                f"classifier) predicted better than the selected transfer model "
+                f"(calibrated log-loss score {self.target_only_score_:.4g} against "
+                f"{self.transfer_score_:.4g} at alpha={self.alpha_:g}, "
                 f"beta={self.beta_:g}). This estimator is the target-only model "
                 f"(variant_={refit.variant_!r}). Check the source data and that row i "
                 f"of both sides of pairs is the same item; fallback=False keeps the "
@@ -337,11 +342,27 @@ class DATNClassifierCV(DATNClassifier):
                 setattr(self, name, value)
         return self
 
-    def _search(
-        self, grid, folds, scorer, transfer, guard: bool
-    ) -> tuple[np.ndarray, list[float], dict]:
-        """The (n_candidates, n_folds) scores, the target-only model's score in
-        each fold (empty unless ``guard``) and the source pretraining snapshots."""
+    def _target_only_wins(self, chosen, target_only, folds, classes) -> bool:
+        """The guard: compare the pooled held-out predictions of the selected
+        candidate (``chosen``, one array per fold) and of the target-only model
+        (``(score, proba)`` per fold) by their calibrated log-loss; sets
+        ``transfer_score_`` and ``target_only_score_`` (and ``best_score_`` when
+        the target-only model wins, ties going to transfer)."""
+        y_held = np.concatenate([fold[3] for fold in folds])
+        self.transfer_score_ = calibrated_log_loss(y_held, np.vstack(chosen), classes)
+        self.target_only_score_ = calibrated_log_loss(
+            y_held, np.vstack([proba for _, proba in target_only]), classes
+        )
+        if self.target_only_score_ <= self.transfer_score_:
+            return False
+        self.best_score_ = float(np.mean([score for score, _ in target_only]))
+        return True
+
+    def _search(self, grid, folds, scorer, transfer, guard: bool) -> tuple:
+        """The (n_candidates, n_folds) scores, the held-out class probabilities
+        of every candidate and fold (``{(i, k): proba}``), those of the
+        target-only model in each fold (empty unless ``guard``) and the source
+        pretraining snapshots."""
         # beta=0 (DATN_sup) ignores the unlabelled rows: two pretraining groups.
         keys = [key for key in (False, True) if _group(grid, key)]
         first = {key: grid[_group(grid, key)[0]] for key in keys}
@@ -401,10 +422,13 @@ class DATNClassifierCV(DATNClassifier):
                     for k in range(len(folds))
                 ]
             done = parallel(tasks)
-            scores = np.empty((len(grid), len(folds)))
-            for (i, k), score in zip(jobs, done[: len(jobs)], strict=True):
-                scores[i, k] = score
-        return scores, list(done[len(jobs) :]), source_snapshots
+        scores = np.empty((len(grid), len(folds)))
+        probas: dict = {}
+        for (i, k), (score, proba) in zip(jobs, done[: len(jobs)], strict=True):
+            scores[i, k] = score
+            probas[i, k] = proba
+        target_only = list(done[len(jobs) :])  # (score, proba) per fold
+        return scores, probas, target_only, source_snapshots
 
     def _candidates(self, name: str) -> list[float]:
         try:
@@ -458,10 +482,18 @@ def _pretrain_source(est: DATNClassifier, X, y, **transfer) -> tuple[dict, bool]
         return run.snapshot(), run.source_net is not None
 
 
+def _source_only(snapshot: dict) -> dict:
+    """A snapshot's fitted source preprocessor (the target's is refitted on the
+    rows of another fold)."""
+    return {"source": snapshot["preprocessors"].get("source")}
+
+
 def _pretrain_target(est: DATNClassifier, X, y, source_snapshot, **transfer) -> dict:
     """The state after both pretrainings on one fold's training rows."""
     with limit_threads(est.n_threads):
-        run = est._prepare_fit(X, y, **transfer)
+        run = est._prepare_fit(
+            X, y, **transfer, preprocessors=_source_only(source_snapshot)
+        )
         run.restore(source_snapshot)
         est._pretrain_target(run)
         return run.snapshot()
@@ -469,21 +501,27 @@ def _pretrain_target(est: DATNClassifier, X, y, source_snapshot, **transfer) -> 
 
 def _target_only_score(
     est: DATNClassifier, X, y, X_test, y_test, snapshot, scorer, **transfer
-) -> float:
-    """Score the pretrained target pathway alone (its own classifier) on the held-out rows."""
+) -> tuple[float, np.ndarray]:
+    """The score and the class probabilities of the held-out rows of the
+    pretrained target pathway alone (its own classifier)."""
     with limit_threads(est.n_threads):
-        run = est._prepare_fit(X, y, **transfer)
+        run = est._prepare_fit(
+            X, y, **transfer, preprocessors=snapshot["preprocessors"]
+        )
         run.restore(snapshot)
         est._finetune_target_only(run)
-        return scorer(est, X_test, y_test)
+        return scorer(est, X_test, y_test), est.predict_proba(X_test)
 
 
 def _finetune_score(
     est: DATNClassifier, X, y, X_test, y_test, snapshot, scorer, **transfer
-) -> float:
-    """Fine-tune one (alpha, beta) from its pretrained state; score the held-out rows."""
+) -> tuple[float, np.ndarray]:
+    """Fine-tune one (alpha, beta) from its pretrained state; the score and the
+    class probabilities of the held-out rows."""
     with limit_threads(est.n_threads):
-        run = est._prepare_fit(X, y, **transfer)
+        run = est._prepare_fit(
+            X, y, **transfer, preprocessors=snapshot["preprocessors"]
+        )
         run.restore(snapshot)
         est._finetune(run)
-        return scorer(est, X_test, y_test)
+        return scorer(est, X_test, y_test), est.predict_proba(X_test)

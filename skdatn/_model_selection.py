@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
 from sklearn.metrics import log_loss
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
@@ -56,7 +58,8 @@ class BalancedKFold(BaseCrossValidator):
         n = len(y) if y is not None else X.shape[0]
         if self.n_splits > n:
             raise ValueError(
-                f"Cannot make n_splits={self.n_splits} folds of {n} labelled rows."
+                f"Cannot have number of splits n_splits={self.n_splits} greater "
+                f"than the number of samples: n_samples={n} (labelled rows)."
             )
         rng = check_random_state(self.random_state)
         y = np.zeros(n) if y is None else np.asarray(y)
@@ -93,3 +96,40 @@ def held_out_log_loss(estimator, X, y) -> float:
         Minus the mean log-loss (greater is better).
     """
     return -log_loss(y, estimator.predict_proba(X), labels=estimator.classes_)
+
+
+def calibrated_log_loss(y, proba: np.ndarray, classes: np.ndarray) -> float:
+    """Minus the log-loss of ``proba`` after the best single temperature.
+
+    The probabilities are recalibrated as ``softmax(log(proba) / T)`` with the one
+    temperature ``T`` (between e^-4 and e^4) that minimises their log-loss on
+    these rows. What remains measures how well the model ranks the classes of
+    each row, not how confident it is: a network trained on a few labelled rows
+    is over-confident, which the plain log-loss punishes as much as its errors.
+    :class:`~skdatn.DATNClassifierCV` compares the transfer model with the
+    target-only model by it, on their pooled held-out predictions.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        True labels, all among ``classes``.
+    proba : ndarray of shape (n_samples, n_classes)
+        Predicted probabilities, columns in the order of ``classes``.
+    classes : ndarray of shape (n_classes,)
+        The sorted class labels.
+
+    Returns
+    -------
+    score : float
+        Minus the calibrated mean log-loss (greater is better; ``-log(n_classes)``
+        is no better than chance).
+    """
+    codes = np.searchsorted(classes, np.asarray(y))
+    log_p = np.log(np.clip(proba, 1e-300, None))
+    rows = np.arange(len(codes))
+
+    def loss(log_t: float) -> float:
+        return float(-log_softmax(log_p / np.exp(log_t), axis=1)[rows, codes].mean())
+
+    best = minimize_scalar(loss, bounds=(-4.0, 4.0), method="bounded")
+    return -min(best.fun, loss(0.0))

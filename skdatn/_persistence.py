@@ -95,6 +95,16 @@ def save(estimator: DATNClassifier, path: str | os.PathLike | IO[bytes]) -> None
             f"{cls.__name__}; use pickle or joblib for other estimators."
         )
     check_is_fitted(estimator)
+    fitted = [
+        name
+        for name in ("source_preprocessor_", "target_preprocessor_")
+        if getattr(estimator, name, None) is not None
+    ]
+    if fitted:
+        raise TypeError(
+            f"save stores plain data only, and this model holds fitted scikit-learn "
+            f"transformers ({', '.join(fitted)}): save it with joblib or pickle."
+        )
     params, replaced = {}, {}
     for name, value in estimator.get_params(deep=False).items():
         if isinstance(value, torch.device):

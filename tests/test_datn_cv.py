@@ -20,6 +20,7 @@ from skdatn import (
     save,
 )
 from skdatn._datn_cv import _SHARED
+from skdatn._model_selection import calibrated_log_loss
 from skdatn.benchmark._controls import noise_source, shuffle_pairs
 
 GRID = {"alpha": [0, 1, 5], "beta": [0, 0.5, 2]}
@@ -141,7 +142,6 @@ def test_falls_back_to_the_target_only_model_when_the_source_is_useless(
     assert w[0].filename == __file__  # the warning points at the caller's fit
     assert clf.variant_ == "SSDAE"
     assert clf.target_only_score_ > clf.transfer_score_
-    assert clf.best_score_ == clf.target_only_score_
     assert clf.source_net_ is None and clf.n_source_features_in_ is None
     # The fallback is the target pathway with its own classifier, refitted on
     # every target row of the fit: a plain SSDAE fit on the same rows.
@@ -172,17 +172,18 @@ def test_keeps_the_transfer_model_when_the_source_helps(mfeat_task, recwarn):
     clf.fit(t.X, t.y, **t.fit_params)
     assert clf.variant_ in ("DATN", "DATN_sup")
     assert clf.transfer_score_ > clf.target_only_score_
-    assert clf.best_score_ == clf.transfer_score_
+    assert clf.best_score_ == clf.cv_results_["mean_test_score"].max()
     assert not [w for w in recwarn if w.category is NegativeTransferWarning]
 
 
-def test_target_only_scores_are_the_target_pathways_own(task):
-    # target_only_score_ is the mean over the folds of the pretrained target
-    # pathway's score with its own classifier: a DATNClassifier fit on the
-    # fold's rows whose fine-tuning is skipped gives it.
+def test_guard_scores_pool_the_held_out_predictions(task):
+    # target_only_score_ is the calibrated log-loss of the pretrained target
+    # pathway's own held-out predictions, pooled over the folds: a
+    # DATNClassifier fit on each fold's rows whose fine-tuning is skipped gives
+    # them.
     cv = KFold(3, shuffle=True, random_state=0)
-    clf = _search(cv=cv, scoring="accuracy").fit(task.X, task.y, **task.fit_params)
-    scores = []
+    clf = _search(cv=cv).fit(task.X, task.y, **task.fit_params)
+    probas, held = [], []
     for train, test in cv.split(task.X, task.y):
         est = DATNClassifier(beta=1, **FAST)
         run = est._prepare_fit(
@@ -190,8 +191,13 @@ def test_target_only_scores_are_the_target_pathways_own(task):
         )
         est._pretrain(run)
         est._finetune_target_only(run)
-        scores.append(est.score(task.X[test], task.y[test]))
-    assert clf.target_only_score_ == pytest.approx(np.mean(scores))
+        probas.append(est.predict_proba(task.X[test]))
+        held.append(task.y[test])
+    expected = calibrated_log_loss(
+        np.concatenate(held), np.vstack(probas), clf.classes_
+    )
+    assert clf.target_only_score_ == pytest.approx(expected)
+    assert clf.transfer_score_ <= 0 and clf.target_only_score_ <= 0
 
 
 def test_without_source_there_is_nothing_to_guard(task):
@@ -209,7 +215,7 @@ def test_defaults_work_with_three_labelled_rows_per_class(mfeat_task):
     assert sum(k.startswith("split") for k in clf.cv_results_) == 5
     assert len(clf.cv_results_["params"]) == 6
     # The default scoring is the held-out log-loss: a negative number.
-    assert clf.transfer_score_ < 0
+    assert clf.best_score_ < 0
 
 
 def test_default_scoring_is_the_held_out_log_loss(task):

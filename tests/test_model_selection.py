@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import sklearn
 from conftest import FAST
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from skdatn import (
@@ -14,6 +15,7 @@ from skdatn import (
     SlicingRiskWarning,
     held_out_log_loss,
 )
+from skdatn._model_selection import calibrated_log_loss
 
 SEEN_SOURCE_ROWS = []
 
@@ -139,7 +141,9 @@ def test_balanced_folds_are_balanced_quiet_reproducible():
         assert len({k for k, f in enumerate(folds) if np.any(y[f] == c)}) == 3
     again = [test for _, test in BalancedKFold(5, random_state=0).split(X, y)]
     assert all(np.array_equal(a, b) for a, b in zip(folds, again, strict=True))
-    with pytest.raises(ValueError, match="n_splits=5 folds of 3"):
+    with pytest.raises(
+        ValueError, match="n_splits=5 greater than the number of samples"
+    ):
         list(cv.split(X[:3], y[:3]))
 
 
@@ -150,3 +154,24 @@ def test_held_out_log_loss_accepts_a_fold_that_misses_classes(task):
     proba = clf.predict_proba(task.X_test[one_class])
     column = list(clf.classes_).index(task.y_test[0])
     assert score == pytest.approx(np.mean(np.log(proba[:, column])))
+
+
+def test_calibrated_log_loss_ignores_confidence_not_ranking():
+    rng = np.random.default_rng(0)
+    classes = np.arange(4)
+    y = rng.integers(4, size=200)
+    logits = rng.normal(size=(200, 4))
+    logits[np.arange(200), y] += 1.5  # informative scores
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    score = calibrated_log_loss(y, proba, classes)
+    # An over-confident copy (the same ranking) scores the same once calibrated,
+    # though its plain log-loss is far worse.
+    sharp = proba**5 / (proba**5).sum(axis=1, keepdims=True)
+    assert calibrated_log_loss(y, sharp, classes) == pytest.approx(score, abs=1e-4)
+    plain = -log_loss(y, sharp, labels=classes)
+    assert plain < score - 0.5
+    # Never below the plain log-loss (temperature 1 is a candidate); scores that
+    # rank at random are worth chance, -log(4), at best.
+    assert score >= -log_loss(y, proba, labels=classes)
+    noise = rng.dirichlet(np.ones(4), size=200)
+    assert calibrated_log_loss(y, noise, classes) == pytest.approx(-np.log(4), abs=0.03)

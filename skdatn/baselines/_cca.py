@@ -48,8 +48,9 @@ class CCAClassifier(TransferClassifier):
         number of pairs minus one).
     C : float, default=1.0
         Inverse regularisation strength of the logistic regression.
-    max_iter : int, default=1000
-        Iterations of CCA's and of the logistic regression's solvers.
+    max_iter : int, default=10000
+        Most iterations of CCA's solver (per component) and of the logistic
+        regression's.
 
     Attributes
     ----------
@@ -87,7 +88,7 @@ class CCAClassifier(TransferClassifier):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, n_components=20, pca_components=50, C=1.0, max_iter=1000):
+    def __init__(self, n_components=20, pca_components=50, C=1.0, max_iter=10000):
         self.n_components = n_components
         self.pca_components = pca_components
         self.C = C
