@@ -132,4 +132,4 @@ def calibrated_log_loss(y, proba: np.ndarray, classes: np.ndarray) -> float:
         return float(-log_softmax(log_p / np.exp(log_t), axis=1)[rows, codes].mean())
 
     best = minimize_scalar(loss, bounds=(-4.0, 4.0), method="bounded")
-    return -min(best.fun, loss(0.0))
+    return -float(min(best.fun, loss(0.0)))
