@@ -72,3 +72,22 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class LogProbaTransferClassifier(TransferClassifier):
+    """A baseline whose ``_decision`` gives class log-probabilities: adds
+    :meth:`predict_proba`, their exponential."""
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of target rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Target rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return np.exp(self._decision(self._validate_predict(X)))

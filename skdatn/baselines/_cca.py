@@ -14,10 +14,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
 from .._preprocessing import to_dense
-from ._base import TransferClassifier
+from ._base import LogProbaTransferClassifier
 
 
-class CCAClassifier(TransferClassifier):
+class CCAClassifier(LogProbaTransferClassifier):
     """The classic baseline for paired heterogeneous transfer: CCA on the pairs.
 
     Each domain is standardised and reduced by PCA, both fitted on all of that
@@ -164,17 +164,3 @@ class CCAClassifier(TransferClassifier):
 
     def _decision(self, X):
         return self.classifier_.predict_log_proba(self._target_scores(to_dense(X)))
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of target rows.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Target rows.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return np.exp(self._decision(self._validate_predict(X)))

@@ -11,10 +11,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
 from .._preprocessing import to_dense
-from ._base import TransferClassifier
+from ._base import LogProbaTransferClassifier
 
 
-class ShallowMapClassifier(TransferClassifier):
+class ShallowMapClassifier(LogProbaTransferClassifier):
     """The shallow asymmetric baseline: map target rows into the source features.
 
     Both domains are standardised; a ridge regression learned on the pairs maps
@@ -122,17 +122,3 @@ class ShallowMapClassifier(TransferClassifier):
         if self.map_ is not None:
             Z = self.map_.predict(Z)
         return self.classifier_.predict_log_proba(Z)
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of target rows.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Target rows.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return np.exp(self._decision(self._validate_predict(X)))
