@@ -564,7 +564,7 @@ class DATNClassifier(
         fallback when the source does not help. Then the fitted attributes."""
         run.source_net = run.S = None
         self.variant_ = self._variant(has_source=False)
-        self.source_scaler_ = None
+        self.source_scaler_ = self.source_preprocessor_ = None
         self.n_source_features_in_ = None
         return self._finetune(run)
 
@@ -849,8 +849,9 @@ def _apply(preprocessor, X):
         return X
     out = preprocessor.transform(X)
     if sp.issparse(out):
-        return out.tocsr().astype(np.float64, copy=False)
-    out = np.asarray(out, dtype=np.float64)
+        out = out.tocsr().astype(np.float64, copy=False)
+    else:
+        out = np.asarray(out, dtype=np.float64)
     if out.ndim != 2 or out.shape[0] != X.shape[0]:
         raise ValueError(
             f"The preprocessor {type(preprocessor).__name__} must return one row per "

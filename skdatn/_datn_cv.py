@@ -405,6 +405,7 @@ class DATNClassifierCV(DATNClassifier):
                     *folds[k],
                     target_snapshots[k, grid[i]["beta"] > 0],
                     scorer,
+                    guard,
                     **transfer,
                 )
                 for i, k in jobs
@@ -514,14 +515,23 @@ def _target_only_score(
 
 
 def _finetune_score(
-    est: DATNClassifier, X, y, X_test, y_test, snapshot, scorer, **transfer
-) -> tuple[float, np.ndarray]:
-    """Fine-tune one (alpha, beta) from its pretrained state; the score and the
-    class probabilities of the held-out rows."""
+    est: DATNClassifier,
+    X,
+    y,
+    X_test,
+    y_test,
+    snapshot,
+    scorer,
+    keep_proba: bool,
+    **transfer,
+) -> tuple[float, np.ndarray | None]:
+    """Fine-tune one (alpha, beta) from its pretrained state; the score and
+    (``keep_proba``, for the guard) the class probabilities of the held-out rows."""
     with limit_threads(est.n_threads):
         run = est._prepare_fit(
             X, y, **transfer, preprocessors=snapshot["preprocessors"]
         )
         run.restore(snapshot)
         est._finetune(run)
-        return scorer(est, X_test, y_test), est.predict_proba(X_test)
+        proba = est.predict_proba(X_test) if keep_proba else None
+        return scorer(est, X_test, y_test), proba

@@ -9,6 +9,7 @@ import pytest
 from conftest import FAST
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdatn import (
@@ -136,13 +137,15 @@ def test_falls_back_to_the_target_only_model_when_the_source_is_useless(
     mfeat_task, control
 ):
     t = control(mfeat_task, 0)
-    clf = _search()
+    # An identity source preprocessor: the fallback must drop it with the source.
+    clf = _search(source_preprocessor=FunctionTransformer())
     with pytest.warns(NegativeTransferWarning, match="source does not help") as w:
         clf.fit(t.X, t.y, **t.fit_params)
     assert w[0].filename == __file__  # the warning points at the caller's fit
     assert clf.variant_ == "SSDAE"
     assert clf.target_only_score_ > clf.transfer_score_
     assert clf.source_net_ is None and clf.n_source_features_in_ is None
+    assert clf.source_preprocessor_ is None
     # The fallback is the target pathway with its own classifier, refitted on
     # every target row of the fit: a plain SSDAE fit on the same rows.
     ssdae = DATNClassifier(beta=1, **FAST)
