@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
 from .._preprocessing import to_dense
-from ._base import TransferClassifier
+from ._base import LogProbaTransferClassifier
 
 
 def mda_weights(X: np.ndarray, noise: float, reg: float) -> np.ndarray:
@@ -75,7 +75,7 @@ def _layers(X: np.ndarray, weights: list[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-class HHTLClassifier(TransferClassifier):
+class HHTLClassifier(LogProbaTransferClassifier):
     """Hybrid Heterogeneous Transfer Learning: per-layer maps between two mSDAs.
 
     Zhou, Pan, Tsang & Yan, "Hybrid Heterogeneous Transfer Learning through
@@ -295,17 +295,3 @@ class HHTLClassifier(TransferClassifier):
 
     def _decision(self, X):
         return self.classifier_.predict_log_proba(self._target_features(to_dense(X)))
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of target rows.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Target rows.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return np.exp(self._decision(self._validate_predict(X)))

@@ -15,7 +15,7 @@ from .._preprocessing import to_dense
 from .._torch.losses import recon_loss, reg_loss, soft_loss
 from .._torch.networks import Pathway
 from .._torch.training import _batches, _Plateau, make_optimizer
-from ._base import TransferClassifier
+from ._base import LogProbaTransferClassifier
 
 
 def tie_penalty(source: Pathway, target: Pathway, n_shared_layers: int) -> torch.Tensor:
@@ -35,7 +35,7 @@ def tie_penalty(source: Pathway, target: Pathway, n_shared_layers: int) -> torch
     return sum((a - b).pow(2).sum() for a, b in pairs)
 
 
-class WSDTNClassifier(TransferClassifier):
+class WSDTNClassifier(LogProbaTransferClassifier):
     """Weakly-Shared Deep Transfer Networks: two autoencoders with softly tied tops.
 
     Shu, Qi, Tang & Wang, "Weakly-Shared Deep Transfer Networks for
@@ -433,20 +433,6 @@ class WSDTNClassifier(TransferClassifier):
         with torch.no_grad():
             logits = self.target_net_.logits(self.target_net_.encode(x))
             return torch.log_softmax(logits, dim=1).numpy()
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of target rows (the target network's softmax).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Target rows.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return np.exp(self._decision(self._validate_predict(X)))
 
 
 class _Domain:
