@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -17,17 +19,20 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._device import data_device, resolve_device
-from ._holders import TransferInputs, _check_rows
+from ._holders import TransferInputs, _check_rows, check_names, column_names
 from ._preprocessing import iter_chunks, make_scaler
 from ._threads import threads_limited
 from ._torch.data import build_rows
 from ._torch.networks import Pathway
+from ._torch.sparse import SparseBatch, sparse_batches_pay
 from ._torch.training import (
+    STAGES,
     DomainTensors,
     TrainingConfig,
     TrainingDivergedError,
@@ -179,15 +184,18 @@ class DATNClassifier(
         large for one pass is processed in chunks whose gradients add up to the
         same step (user guide, "Large and sparse data").
     pretrain_epochs : int, default=200
-        Maximum epochs of intra-domain pretraining, per domain.
+        Maximum epochs of intra-domain pretraining, per domain. A pathway whose
+        loss is still improving when it reaches them (with early stopping on)
+        raises a :class:`~sklearn.exceptions.ConvergenceWarning`.
     finetune_epochs : int, default=30
         Maximum epochs (BCD iterations with full batches) of fine-tuning. Longer
-        fine-tuning overfits the few labelled target rows (user guide).
+        fine-tuning overfits the few labelled target rows (user guide), so this
+        short budget is a setting, not a shortfall: no ConvergenceWarning.
     tol : float, default=1e-4
         Relative improvement of a stage's epoch loss that counts as progress.
     n_iter_no_change : int, default=20
         A stage stops after this many epochs without progress; ``None`` runs
-        every epoch.
+        every epoch (and never warns that pretraining did not converge).
     device : str or torch.device, default="auto"
         ``"auto"`` (a GPU when torch sees one), ``"cpu"``, ``"cuda"`` or
         ``"cuda:N"``. On a GPU the training rows are moved there once when
@@ -212,7 +220,10 @@ class DATNClassifier(
         Seeds initial weights and batch order through a private generator;
         torch's global RNG is left untouched.
     verbose : int, default=0
-        Print per-epoch losses to stderr when positive.
+        Progress on stderr: ``0`` none; ``1`` one line per training stage (epochs
+        run out of the maximum, seconds, why it stopped, first and last loss);
+        ``2`` also one line per epoch (``epoch k/N``, seconds so far, each loss
+        term).
 
     Attributes
     ----------
@@ -223,6 +234,10 @@ class DATNClassifier(
         Number of target features.
     n_source_features_in_ : int or None
         Number of source features (``None`` for a target-only model).
+    source_feature_names_in_ : ndarray of str or None
+        Column names of the source rows when ``X_source`` (or the source side
+        of ``pairs``) was a DataFrame with string column names; the source side
+        of the pairs and ``transform_source`` must then name them alike.
     variant_ : str
         The model fitted: ``"DATN"``, ``"DATN_sup"``, ``"DATN_unsup"``,
         ``"SSDAE"`` or ``"DNN"``.
@@ -446,7 +461,14 @@ class DATNClassifier(
         ...}) are fitted preprocessors to reuse instead of fitting them again (a
         snapshot's, so that a restored pathway sees the features it learned on)."""
         X, y, inputs, classes, y_codes, ys_codes = validate_transfer_fit(
-            self, X, y, X_source, y_source, pairs, X_unlabeled
+            self,
+            X,
+            y,
+            X_source,
+            y_source,
+            pairs,
+            X_unlabeled,
+            source_labels_needed=True,
         )
         target_hidden, source_hidden = self._layer_sizes()
         has_source = inputs.has_source
@@ -490,10 +512,12 @@ class DATNClassifier(
             y_codes,
             n_pairs,
             storage,
+            target_hidden[0],
             "target rows (X, X_unlabeled and the target side of pairs)",
         )
         self.classes_ = classes
         self.n_source_features_in_ = inputs.n_source_features
+        self.source_feature_names_in_ = inputs.source_feature_names
         target_net = Pathway(
             self.target_scaler_.n_features_in_, target_hidden, len(classes), generator
         )
@@ -513,6 +537,7 @@ class DATNClassifier(
                 ys_codes,
                 n_pairs,
                 storage,
+                source_hidden[0],
                 "source rows (X_source and the source side of pairs)",
             )
             run.source_net = Pathway(
@@ -565,7 +590,7 @@ class DATNClassifier(
         run.source_net = run.S = None
         self.variant_ = self._variant(has_source=False)
         self.source_scaler_ = self.source_preprocessor_ = None
-        self.n_source_features_in_ = None
+        self.n_source_features_in_ = self.source_feature_names_in_ = None
         return self._finetune(run)
 
     def _layer_sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -608,6 +633,12 @@ class DATNClassifier(
             verbose=self.verbose,
             generator=generator,
             mixed_precision=self.mixed_precision,
+            on_limit=functools.partial(
+                _warn_not_converged,
+                pretrain_epochs=self.pretrain_epochs,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+            ),
         )
 
     def _source_blocks(self, inputs: TransferInputs, use_unlabeled: bool) -> list:
@@ -629,14 +660,19 @@ class DATNClassifier(
             )
         return blocks
 
-    def _domain_tensors(self, blocks, codes, n_pairs, storage, domain: str):
-        """The fitted scaler of a domain and its training rows (scaled, float32);
-        ``domain`` names the rows in the error raised when they overflow float32."""
+    def _domain_tensors(
+        self, blocks, codes, n_pairs, storage, first_width: int, domain: str
+    ):
+        """The fitted scaler of a domain and its training rows (scaled, float32),
+        sparse rows served sparse where that pays for a first layer of
+        ``first_width``; ``domain`` names the rows in the error raised when they
+        overflow float32."""
         # "auto" is resolved per domain, from all of its blocks.
         scaler = make_scaler(self.input_scaling).fit_blocks(blocks)
+        n_rows = sum(_n_rows(b) for b in blocks)
         rows = build_rows(
             (chunk for M, idx in blocks for chunk in iter_chunks(M, idx)),
-            n_rows=sum(_n_rows(b) for b in blocks),
+            n_rows=n_rows,
             sparse=any(sp.issparse(M) for M, _ in blocks),
             scale_rows=scaler.scale_rows,
             offset=scaler.offset_,
@@ -644,6 +680,7 @@ class DATNClassifier(
             device=self.device_,
             storage=storage,
             name=domain,
+            sparse_compute=(first_width, min(n_rows, self.batch_size or n_rows)),
         )
         y = torch.as_tensor(codes, dtype=torch.long, device=storage)
         return scaler, DomainTensors(rows=rows, y=y, n_pairs=n_pairs)
@@ -763,6 +800,7 @@ class DATNClassifier(
                 "transform_source needs a model fitted with source data; this one "
                 f"is a target-only {self.variant_}."
             )
+        check_names("X", column_names(X), "X_source", self.source_feature_names_in_)
         Xs = _check_rows(X, "X")
         if Xs.shape[1] != self.n_source_features_in_:
             raise ValueError(
@@ -860,6 +898,24 @@ def _apply(preprocessor, X):
     return out
 
 
+def _warn_not_converged(
+    stage: str, *, pretrain_epochs: int, tol: float, n_iter_no_change: int
+) -> None:
+    """A ConvergenceWarning for a pretraining stage stopped by its epoch limit
+    (fine-tuning's short budget is deliberate: longer overfits)."""
+    if not stage.startswith("pretrain"):
+        return
+    warnings.warn(
+        f"The {STAGES[stage]} ran all pretrain_epochs={pretrain_epochs} epochs with "
+        f"its loss still improving (by more than tol={tol} within the last "
+        f"n_iter_no_change={n_iter_no_change} epochs). Raise pretrain_epochs to "
+        f"train it further, or set n_iter_no_change=None to train exactly "
+        f"pretrain_epochs epochs without this warning.",
+        ConvergenceWarning,
+        stacklevel=2,
+    )
+
+
 def _n_rows(block) -> int:
     M, rows = block
     return M.shape[0] if rows is None else len(rows)
@@ -886,5 +942,23 @@ def _encode(net: Pathway, scaler, X, width: int) -> torch.Tensor:
     out = []
     with torch.inference_mode():
         for chunk in iter_chunks(X):
-            out.append(net.encode(torch.from_numpy(scaler.transform(chunk))))
+            out.append(net.encode(_scaled_rows(net, scaler, chunk)))
     return torch.cat(out) if out else torch.empty((0, width), dtype=torch.float64)
+
+
+def _scaled_rows(net: Pathway, scaler, chunk) -> torch.Tensor | SparseBatch:
+    """The scaled rows of ``chunk`` (float64) as ``net.encode`` takes them: sparse
+    where that is cheaper than densifying, as in training."""
+    first = net.encoder[0].out_features
+    n, d = chunk.shape
+    if not (sp.issparse(chunk) and sparse_batches_pay(d, chunk.nnz, n, first, n)):
+        return torch.from_numpy(scaler.transform(chunk))
+    scaled = scaler.scale_rows(chunk)
+    offset = scaler.offset_
+    return SparseBatch(
+        torch.from_numpy(scaled.indptr.astype(np.int64)),
+        torch.from_numpy(scaled.indices.astype(np.int64)),
+        torch.from_numpy(scaled.data),
+        d,
+        None if offset is None else torch.from_numpy(offset),
+    )

@@ -41,7 +41,23 @@ def soft_loss(
 
 def reg_loss(weights: Iterable[torch.Tensor], lambda_reg: float) -> torch.Tensor:
     """L_reg (Eq. 3, 4): λ Σ_l (||W^(l)||_F² + ||b^(l)||²) over encoder parameters."""
-    return lambda_reg * sum(w.pow(2).sum() for w in weights)
+    return lambda_reg * sum(_SquaredNorm.apply(w) for w in weights)
+
+
+class _SquaredNorm(torch.autograd.Function):
+    """||w||², with one temporary the size of ``w`` (for its gradient 2w) where
+    ``w.pow(2).sum()`` makes three: a wide first layer has millions of weights."""
+
+    @staticmethod
+    def forward(ctx, w: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(w)
+        flat = w.reshape(-1) if w.is_contiguous() else w.t().reshape(-1)
+        return torch.dot(flat, flat)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (w,) = ctx.saved_tensors
+        return w * (2 * grad)
 
 
 def ridge_map(

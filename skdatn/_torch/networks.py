@@ -9,6 +9,40 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
+from .sparse import SparseBatch, linear
+
+
+class InputLayer(nn.Module):
+    """``nn.Linear(in_features, out_features)`` whose weight is held transposed,
+    ``weight_t`` of shape (in_features, out_features): the rows that a sparse
+    input's non-zeros pick are contiguous (:func:`~skdatn._torch.sparse.linear`).
+
+    ``weight`` is the (out_features, in_features) view, and the ``state_dict``
+    is that of ``nn.Linear``, so saved models do not depend on the layout.
+    """
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight_t = nn.Parameter(torch.empty(in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(out_features))
+
+    @property
+    def weight(self) -> torch.Tensor:
+        return self.weight_t.t()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(self.bias, x, self.weight_t)
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        destination[prefix + "weight"] = destination.pop(prefix + "weight_t").t()
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if prefix + "weight" in state_dict:
+            state_dict[prefix + "weight_t"] = state_dict.pop(prefix + "weight").t()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
 
 class Pathway(nn.Module):
     """The deep model of one domain (Fig. 1 of the paper, one side).
@@ -36,8 +70,8 @@ class Pathway(nn.Module):
         sizes = [n_features, *hidden_layer_sizes]
         # skip_init: torch's default initialisation would draw from the global RNG.
         self.encoder = nn.ModuleList(
-            skip_init(nn.Linear, a, b)
-            for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+            InputLayer(a, b) if i == 0 else skip_init(nn.Linear, a, b)
+            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
         )
         # Untied decoder (Table 1 lists separate decoder weights Ŵ, b̂), mirrored.
         self.decoder = nn.ModuleList(
@@ -63,26 +97,31 @@ class Pathway(nn.Module):
                     if linear_output
                     else math.sqrt(6.0 / fan_in)
                 )
-                layer.weight.uniform_(-bound, bound, generator=generator)
+                _uniform(layer.weight, bound, generator)
                 layer.bias.zero_()
             fan_in, fan_out = self.classifier.in_features, self.classifier.out_features
             bound = math.sqrt(6.0 / (fan_in + fan_out))
-            self.classifier.weight.uniform_(-bound, bound, generator=generator)
+            _uniform(self.classifier.weight, bound, generator)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """f_*(x): the top-layer representation z (ReLU after every layer)."""
+    def encode(self, x: torch.Tensor | SparseBatch) -> torch.Tensor:
+        """f_*(x): the top-layer representation z (ReLU after every layer).
+
+        Sparse rows (:class:`~skdatn._torch.sparse.SparseBatch`) go through the
+        first layer at the cost of their non-zeros.
+        """
         for layer in self.encoder:
-            x = torch.relu(layer(x))
+            x = torch.relu(linear(x, layer))
         return x
+
+    def decode_hidden(self, z: torch.Tensor) -> torch.Tensor:
+        """g_*(z) up to the input of its last, linear layer ``decoder[-1]``."""
+        for layer in self.decoder[:-1]:
+            z = torch.relu(layer(z))
+        return z
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """g_*(z): the reconstruction x̂ (ReLU inside, linear output)."""
-        last = len(self.decoder) - 1
-        for i, layer in enumerate(self.decoder):
-            z = layer(z)
-            if i < last:
-                z = torch.relu(z)
-        return z
+        return self.decoder[-1](self.decode_hidden(z))
 
     def logits(self, z: torch.Tensor) -> torch.Tensor:
         """z ϑ_*: the softmax classifier's scores."""
@@ -90,4 +129,14 @@ class Pathway(nn.Module):
 
     def encoder_parameters(self) -> list[torch.Tensor]:
         """W_*^(l) and b_*^(l) of the encoder, the parameters under L_reg."""
-        return [p for layer in self.encoder for p in (layer.weight, layer.bias)]
+        return [p for layer in self.encoder for p in layer.parameters()]
+
+
+def _uniform(weight: torch.Tensor, bound: float, generator: torch.Generator) -> None:
+    """Fill ``weight`` from U(-bound, bound), drawn in its logical (out, in) order
+    whatever its layout (an :class:`InputLayer`'s is transposed)."""
+    if weight.is_contiguous():
+        weight.uniform_(-bound, bound, generator=generator)
+    else:
+        draw = torch.empty(weight.shape, dtype=weight.dtype)
+        weight.copy_(draw.uniform_(-bound, bound, generator=generator))

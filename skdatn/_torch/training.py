@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from .losses import (
     trans_loss,
 )
 from .networks import Pathway
+from .sparse import SparseBatch, sparse_recon_loss
 
 
 @dataclass
@@ -76,6 +78,9 @@ class TrainingConfig:
     verbose: int
     generator: torch.Generator
     mixed_precision: str | None = None  # None, "bfloat16" or "float16" (autocast)
+    #: Called with the stage's name when a stage runs all of its epochs with its
+    #: loss still improving (early stopping on, and not triggered).
+    on_limit: Callable[[str], None] | None = None
 
 
 #: What each stage name of ``history_`` means, for error messages.
@@ -139,7 +144,9 @@ def diverged(
 
 
 def _all_finite(params: list[torch.Tensor]) -> bool:
-    return bool(torch.stack([p.detach().isfinite().all() for p in params]).all())
+    # A sum is NaN or infinite when an entry is (one read of each weight; it
+    # also flags float32 overflow of the sum itself, weights near 1e34).
+    return bool(torch.stack([p.detach().sum() for p in params]).isfinite().all())
 
 
 def make_optimizer(params, solver: str, learning_rate: float) -> torch.optim.Optimizer:
@@ -199,7 +206,7 @@ class _Batch:
     batch of rows (reconstruction, MMD), ``x[lab]`` the batch of labelled rows
     (labels ``y``) and ``x[pairs]`` the batch of pairs."""
 
-    x: torch.Tensor | None
+    x: torch.Tensor | SparseBatch | None
     rows: slice | None = None
     lab: slice | None = None
     y: torch.Tensor | None = None
@@ -320,7 +327,7 @@ def _run_stage(
         torch.amp.GradScaler(device.type) if cfg.mixed_precision == "float16" else None
     )
     plateau = _Plateau(cfg.tol, cfg.n_iter_no_change)
-    epoch = 0
+    epoch, start = 0, time.perf_counter()
     for epoch in range(1, n_epochs + 1):
         if before_epoch is not None:
             before_epoch()
@@ -347,13 +354,11 @@ def _run_stage(
         means = torch.stack(values).mean(dim=0).tolist()
         record = {"stage": stage, "epoch": epoch, **dict(zip(keys, means, strict=True))}
         history.append(record)
-        if cfg.verbose:
+        if cfg.verbose >= 2:
             parts = " ".join(
                 f"{k}={v:.4g}" for k, v in record.items() if k not in ("stage", "epoch")
             )
-            print(
-                f"[skdatn] {stage} epoch {epoch}: {parts}", file=sys.stderr, flush=True
-            )
+            _say(f"{stage} epoch {epoch}/{n_epochs} ({_since(start)}): {parts}")
         if not math.isfinite(record["loss"]):
             raise diverged(
                 stage, epoch, f"the loss became {record['loss']}", cfg, history
@@ -363,8 +368,27 @@ def _run_stage(
                 stage, epoch, "a weight became NaN or infinite", cfg, history
             )
         if plateau.should_stop(record["loss"]):
+            stop = f"no progress in {plateau.patience} epochs"
             break
+    else:
+        stop = "epoch limit"
+        if cfg.on_limit is not None and plateau.patience is not None and epoch:
+            cfg.on_limit(stage)
+    if cfg.verbose and epoch:
+        first = history[-epoch]["loss"]
+        _say(
+            f"{STAGES[stage]}: {epoch}/{n_epochs} epochs in {_since(start)} "
+            f"({stop}), loss {first:.4g} -> {history[-1]['loss']:.4g}"
+        )
     return epoch
+
+
+def _say(line: str) -> None:
+    print(f"[skdatn] {line}", file=sys.stderr, flush=True)
+
+
+def _since(start: float) -> str:
+    return f"{time.perf_counter() - start:.1f} s"
 
 
 #: Most activations (rows x widest layer) that one pass of a full batch keeps:
@@ -375,8 +399,9 @@ CHUNK_ELEMENTS = 2**24
 
 
 def _chunk_rows(dom: DomainTensors, path: Pathway) -> int:
-    """Rows per chunk of ``dom``'s full batch through ``path``."""
-    width = max(dom.rows.n_features, *(m.out_features for m in path.encoder))
+    """Rows per chunk of ``dom``'s full batch through ``path`` (the widest dense
+    layer: sparse batches never hold a dense row of the input's width)."""
+    width = max(dom.rows.dense_width, *(m.out_features for m in path.encoder))
     return max(1, CHUNK_ELEMENTS // width)
 
 
@@ -421,9 +446,12 @@ def _intra_terms(
     labelled rows: means, or sums over ``n_rows`` and ``n_lab`` for a chunk."""
     terms = {}
     if cfg.recon_weight > 0:
-        rows = batch.rows
-        x_hat = path.decode(z[rows])
-        terms["recon" + suffix] = recon_loss(x_hat, batch.x[rows], n_rows)
+        rows, x = batch.rows, batch.x[batch.rows]
+        if isinstance(x, SparseBatch):  # the same loss, from the non-zeros
+            u = path.decode_hidden(z[rows])
+            terms["recon" + suffix] = sparse_recon_loss(u, path.decoder[-1], x, n_rows)
+        else:
+            terms["recon" + suffix] = recon_loss(path.decode(z[rows]), x, n_rows)
     if batch.lab is not None:
         logits = path.logits(z[batch.lab])
         terms["soft" + suffix] = soft_loss(logits, batch.y, n_lab)
