@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+import time
 import warnings
 from numbers import Integral
 
+import joblib
 import numpy as np
 from sklearn.base import _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.utils import _safe_indexing
@@ -97,9 +101,15 @@ class DATNClassifierCV(DATNClassifier):
         Parallel jobs of the search, as in ``GridSearchCV``: ``None`` means 1
         unless in a ``joblib.parallel_backend`` context, ``-1`` all processors.
         The refit runs in the calling process.
+    verbose : int, default=0
+        ``1`` prints the plan of the search ("k folds for each of n
+        candidates, totalling m fine-tunings"), a line as each pretraining,
+        fold and candidate finishes (with its score), and the refit; ``2`` adds
+        each fit's stage lines and ``3`` its epochs (``DATNClassifier``'s
+        ``verbose`` 1 and 2).
     **params
-        Every other parameter of :class:`DATNClassifier` (all but ``alpha``
-        and ``beta``), with the same defaults.
+        Every other parameter of :class:`DATNClassifier` (all but ``alpha``,
+        ``beta`` and ``verbose``), with the same defaults.
 
     Attributes
     ----------
@@ -223,6 +233,8 @@ class DATNClassifierCV(DATNClassifier):
         """A fresh DATNClassifier with this estimator's settings (random_state
         deep-copied, as ``clone`` does for each candidate of a grid search)."""
         params = {name: getattr(self, name) for name in _SHARED}
+        # verbose=1 reports the search; each fit's stages from verbose=2 on.
+        params["verbose"] = max(0, self.verbose - 1)
         return clone(DATNClassifier(alpha=alpha, beta=beta, **params))
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -257,7 +269,7 @@ class DATNClassifierCV(DATNClassifier):
         }
         # Validate everything once up front (clear errors before any training).
         X, y, inputs, classes = validate_transfer_fit(
-            self, X, y, **transfer, accept_sparse="csr"
+            self, X, y, **transfer, accept_sparse="csr", source_labels_needed=True
         )[:4]
         try:
             return self._search_and_refit(
@@ -318,6 +330,14 @@ class DATNClassifierCV(DATNClassifier):
             X, y, **transfer, preprocessors=_source_only(source_snapshots[key])
         )
         run.restore(source_snapshots[key])
+        self._say(
+            f"refit on all {len(y)} labelled target rows: "
+            + (
+                "the target-only model"
+                if fall_back
+                else f"alpha={self.alpha_:g}, beta={self.beta_:g}"
+            )
+        )
         refit._pretrain_target(run)
         self.n_pretrainings_ += 1
         if fall_back:
@@ -368,15 +388,34 @@ class DATNClassifierCV(DATNClassifier):
         first = {key: grid[_group(grid, key)[0]] for key in keys}
         # One Parallel for the three rounds: its workers are reused (a Ray or
         # loky pool starts once).
-        with Parallel(n_jobs=self.n_jobs) as parallel:
+        self._say(
+            f"DATNClassifierCV: {len(folds)} folds for each of {len(grid)} "
+            f"candidates, totalling {len(folds) * len(grid)} fine-tunings, from "
+            f"{len(keys)} source and {len(folds) * len(keys)} target pretrainings"
+            + (", and the target-only model of each fold" if guard else "")
+        )
+        # Results as they finish (for the progress lines) where the backend can
+        # (Ray's cannot: the lines then come when a round ends).
+        backend, _ = joblib.parallel.get_active_backend()
+        as_done = getattr(backend, "supports_return_generator", False)
+        with Parallel(
+            n_jobs=self.n_jobs, return_as="generator" if as_done else "list"
+        ) as parallel:
             # 1. The source pathway's pretraining sees only source rows: it is the
             # same in every fold (and in the refit), so it runs once per beta group.
             X_train, y_train = folds[0][:2]
-            done = parallel(
-                delayed(_pretrain_source)(
-                    self._estimator(**first[key]), X_train, y_train, **transfer
-                )
-                for key in keys
+            done = self._progress(
+                parallel,
+                [
+                    delayed(_pretrain_source)(
+                        self._estimator(**first[key]), X_train, y_train, **transfer
+                    )
+                    for key in keys
+                ],
+                [
+                    f"source pretraining (beta {'> 0' if key else '= 0'})"
+                    for key in keys
+                ],
             )
             source_snapshots = {
                 key: snapshot for key, (snapshot, _) in zip(keys, done, strict=True)
@@ -384,14 +423,21 @@ class DATNClassifierCV(DATNClassifier):
             self.n_pretrainings_ = sum(has_source for _, has_source in done)
             # 2. The target pathway's, once per fold and beta group.
             jobs = [(k, key) for k in range(len(folds)) for key in keys]
-            done = parallel(
-                delayed(_pretrain_target)(
-                    self._estimator(**first[key]),
-                    *folds[k][:2],
-                    source_snapshots[key],
-                    **transfer,
-                )
-                for k, key in jobs
+            done = self._progress(
+                parallel,
+                [
+                    delayed(_pretrain_target)(
+                        self._estimator(**first[key]),
+                        *folds[k][:2],
+                        source_snapshots[key],
+                        **transfer,
+                    )
+                    for k, key in jobs
+                ],
+                [
+                    f"target pretraining, fold {k + 1} (beta {'> 0' if key else '= 0'})"
+                    for k, key in jobs
+                ],
             )
             target_snapshots = dict(zip(jobs, done, strict=True))
             self.n_pretrainings_ += len(jobs)
@@ -410,6 +456,10 @@ class DATNClassifierCV(DATNClassifier):
                 )
                 for i, k in jobs
             ]
+            labels = [
+                f"alpha={grid[i]['alpha']:g}, beta={grid[i]['beta']:g}, fold {k + 1}"
+                for i, k in jobs
+            ]
             if guard:
                 key = _target_only_group(grid)
                 tasks += [
@@ -422,7 +472,10 @@ class DATNClassifierCV(DATNClassifier):
                     )
                     for k in range(len(folds))
                 ]
-            done = parallel(tasks)
+                labels += [
+                    f"target-only model, fold {k + 1}" for k in range(len(folds))
+                ]
+            done = self._progress(parallel, tasks, labels, scored=True)
         scores = np.empty((len(grid), len(folds)))
         probas: dict = {}
         for (i, k), (score, proba) in zip(jobs, done[: len(jobs)], strict=True):
@@ -430,6 +483,23 @@ class DATNClassifierCV(DATNClassifier):
             probas[i, k] = proba
         target_only = list(done[len(jobs) :])  # (score, proba) per fold
         return scores, probas, target_only, source_snapshots
+
+    def _say(self, line: str) -> None:
+        if self.verbose:
+            print(f"[skdatn] {line}", file=sys.stderr, flush=True)
+
+    def _progress(self, parallel, tasks: list, labels: list[str], scored=False):
+        """The results of ``tasks`` run by ``parallel``, in order; with
+        ``verbose``, a line as each one finishes (its score when ``scored``)."""
+        results, start = [], time.perf_counter()
+        for j, result in enumerate(parallel(tasks), start=1):
+            results.append(result)
+            score = f": score {result[0]:.4g}" if scored else ""
+            self._say(
+                f"[{j}/{len(tasks)}] {labels[j - 1]}{score} "
+                f"({time.perf_counter() - start:.1f} s)"
+            )
+        return results
 
     def _candidates(self, name: str) -> list[float]:
         try:
@@ -490,8 +560,10 @@ def _source_only(snapshot: dict) -> dict:
 
 
 def _pretrain_target(est: DATNClassifier, X, y, source_snapshot, **transfer) -> dict:
-    """The state after both pretrainings on one fold's training rows."""
-    with limit_threads(est.n_threads):
+    """The state after both pretrainings on one fold's training rows. A fold's
+    ConvergenceWarning is left out: the refit on all rows gives the target's."""
+    with limit_threads(est.n_threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
         run = est._prepare_fit(
             X, y, **transfer, preprocessors=_source_only(source_snapshot)
         )

@@ -39,8 +39,9 @@ class Domain:
     X : array-like of shape (n_samples, n_features)
         The rows of the domain.
     y : array-like of shape (n_samples,), default=None
-        Labels; ``-1`` (or ``None`` in an object array) marks an unlabelled
-        row. ``None`` means that every row is unlabelled.
+        Labels; ``-1`` (``None`` in an object array, ``"-1"`` among string
+        labels) marks an unlabelled row. ``None`` means that every row is
+        unlabelled.
 
     Notes
     -----
@@ -119,6 +120,7 @@ class TransferInputs:
     pairs_source: np.ndarray | None  # (n_pairs, d_S)
     pairs_target: np.ndarray | None  # (n_pairs, d_T)
     X_unlabeled: np.ndarray | None  # (n_unlabeled, d_T)
+    source_feature_names: np.ndarray | None = None  # column names of the source rows
 
     @property
     def has_source(self) -> bool:
@@ -224,23 +226,21 @@ def _check_rows(X, name: str, *, ensure_min_samples: int = 1) -> np.ndarray:
 
 
 def unlabeled_mask(y: np.ndarray) -> np.ndarray:
-    """Boolean mask of the rows of ``y`` marked unlabelled (``-1`` or ``None``)."""
+    """Boolean mask of the rows of ``y`` marked unlabelled: ``-1``, ``None``, or
+    the string ``"-1"`` among string labels."""
     if y.dtype.kind in "iuf":
         return y == -1
+    if y.dtype.kind in "US":
+        return y == y.dtype.type("-1")
     if y.dtype.kind == "O":
-        return np.array(
-            [
-                v is None
-                or (
-                    isinstance(v, numbers.Number)
-                    and not isinstance(v, bool)
-                    and v == -1
-                )
-                for v in y
-            ],
-            dtype=bool,
-        )
+        return np.array([_marks_unlabeled(v) for v in y], dtype=bool)
     return np.zeros(y.shape[0], dtype=bool)
+
+
+def _marks_unlabeled(v) -> bool:
+    if v is None or (isinstance(v, str) and v == "-1"):
+        return True
+    return isinstance(v, numbers.Number) and not isinstance(v, bool) and v == -1
 
 
 def _read_source(X_source, y_source):
@@ -366,6 +366,53 @@ def _warn_slicing_risk(n_rows: int, raw: dict) -> None:
             )
 
 
+def column_names(X) -> np.ndarray | None:
+    """The column names of a DataFrame-like ``X`` when they are all strings
+    (scikit-learn's rule for ``feature_names_in_``), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, (Domain, Pairs)):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    if names.ndim != 1 or not all(isinstance(n, str) for n in names):
+        return None
+    return names
+
+
+def check_names(name: str, names, reference: str, expected) -> None:
+    """Rows of one domain must name their columns as the rows seen first did
+    (when both name them): a reordered DataFrame would be read in the wrong order."""
+    if names is None or expected is None or np.array_equal(names, expected):
+        return
+    if len(names) == len(expected) and set(names) == set(expected):
+        problem = (
+            f"the same names in another order (reorder its columns as in {reference})"
+        )
+    else:
+        unseen = [n for n in names if n not in set(expected)][:5]
+        problem = (
+            f"names not in {reference} ({unseen!r}...)" if unseen else "fewer names"
+        )
+    raise ValueError(
+        f"The feature names of {name} should match those of {reference}: {name} has "
+        f"{problem}."
+    )
+
+
+def _raw_names(X_source, pairs, X_unlabeled):
+    """Column names of the source rows, the two sides of the pairs and the
+    unlabelled rows, as given (inside their holders)."""
+    if isinstance(pairs, Pairs):
+        sides = (pairs.source, pairs.target)
+    elif isinstance(pairs, (tuple, list)) and len(pairs) == 2:
+        sides = tuple(pairs)
+    else:
+        sides = (None, None)
+    unwrap = [
+        X.X if isinstance(X, Domain) else X for X in (X_source, *sides, X_unlabeled)
+    ]
+    return [column_names(X) for X in unwrap]
+
+
 def read_transfer_inputs(
     n_rows: int,
     n_features: int,
@@ -374,10 +421,12 @@ def read_transfer_inputs(
     y_source=None,
     pairs=None,
     X_unlabeled=None,
+    feature_names=None,
 ) -> TransferInputs:
     """Read, validate and copy the transfer inputs of ``fit``.
 
-    ``n_rows`` and ``n_features`` describe the labelled target rows ``X``.
+    ``n_rows``, ``n_features`` and ``feature_names`` (its column names, or
+    None) describe the labelled target rows ``X``.
     """
     _warn_slicing_risk(
         n_rows,
@@ -391,6 +440,10 @@ def read_transfer_inputs(
     Xs, ys, labeled = _read_source(X_source, y_source)
     ps, pt = _read_pairs(pairs)
     Xu = _read_unlabeled(X_unlabeled)
+    names_s, names_ps, names_pt, names_u = _raw_names(X_source, pairs, X_unlabeled)
+    check_names("pairs (source side)", names_ps, "X_source", names_s)
+    check_names("pairs (target side)", names_pt, "X", feature_names)
+    check_names("X_unlabeled", names_u, "X", feature_names)
 
     if Xs is not None and ps is not None and Xs.shape[1] != ps.shape[1]:
         raise ValueError(
@@ -407,4 +460,5 @@ def read_transfer_inputs(
             f"X_unlabeled has {Xu.shape[1]} features but X has {n_features}; "
             f"both are target-domain rows."
         )
-    return TransferInputs(Xs, ys, labeled, ps, pt, Xu)
+    source_names = names_s if names_s is not None else names_ps
+    return TransferInputs(Xs, ys, labeled, ps, pt, Xu, source_names)

@@ -9,6 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._holders import (
+    Domain,
     TransferInputs,
     _conversion_problem,
     check_not_holder,
@@ -40,8 +41,13 @@ def validate_transfer_fit(
     X_unlabeled=None,
     *,
     accept_sparse=SPARSE_FORMATS,
+    source_labels_needed: bool = False,
 ):
     """Validate the labelled target rows and the transfer inputs of ``fit``.
+
+    ``source_labels_needed``: refuse source rows given as a bare matrix without
+    ``y_source`` (forgotten labels; a source meant to be unlabelled is given as
+    ``Domain(X_source)``).
 
     Sets ``n_features_in_`` on ``estimator`` (through ``validate_data``) and
     returns ``X, y, inputs, classes, y_codes, ys_codes``: the validated target
@@ -76,9 +82,25 @@ def validate_transfer_fit(
         y_source=y_source,
         pairs=pairs,
         X_unlabeled=X_unlabeled,
+        feature_names=getattr(estimator, "feature_names_in_", None),
     )
+    if source_labels_needed:
+        check_source_labels_given(X_source, y_source)
     classes, y_codes, ys_codes = encode_labels(y, inputs)
     return X, y, inputs, classes, y_codes, ys_codes
+
+
+def check_source_labels_given(X_source, y_source) -> None:
+    """Refuse source rows given as a bare matrix without ``y_source``."""
+    if X_source is None or y_source is not None or isinstance(X_source, Domain):
+        return
+    raise ValueError(
+        "X_source was given without y_source. DATN learns its classifier from "
+        "the labelled source rows: without them the transferred model is close to "
+        "chance. Pass the source labels, as fit(..., X_source=Xs, y_source=ys) or "
+        "X_source=Domain(Xs, ys), -1 marking unlabelled rows; for a source whose "
+        "rows are all unlabelled, pass X_source=Domain(Xs)."
+    )
 
 
 def validate_target_rows(estimator, X, *, dtype=np.float64):

@@ -415,6 +415,14 @@ FIT_CASES = [
         ValueError,
         "The source domain has no rows to learn from",
     ),
+    (
+        "source-labels-forgotten",
+        fit_args(X_source=XS),
+        {},
+        ValueError,
+        r"X_source was given without y_source\. .* y_source=ys\) or "
+        r"X_source=Domain\(Xs, ys\)",
+    ),
     # --- holders with the wrong content, or in the wrong place
     (
         "Domain-of-None",

@@ -1,6 +1,7 @@
 """Behaviour of DATNClassifier: the fit contract, variants, inference, persistence."""
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -237,7 +238,9 @@ def test_slicing_risk_warning(task):
         DATNClassifier(**FAST).fit(
             task.X, task.y, X_source=Xs, y_source=ys, pairs=task.pairs
         )
-    messages = sorted(str(w.message) for w in record)
+    messages = sorted(
+        str(w.message) for w in record if issubclass(w.category, SlicingRiskWarning)
+    )
     assert len(messages) == 2
     assert messages[0].startswith("X_source has exactly as many rows as X (9)")
     assert "skdatn.Domain" in messages[0] and messages[1].startswith("y_source")
@@ -293,11 +296,26 @@ def test_pickle_round_trip(task):
     assert clone.target_net_.encoder[0].weight.device.type == "cpu"
 
 
-def test_verbose_prints_losses_to_stderr(task, capsys):
+def test_verbose_prints_progress_to_stderr(task, capsys):
+    n = FAST["pretrain_epochs"]
     fit(task, verbose=1)
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "[skdatn] finetune epoch 1:" in captured.err and "trans=" in captured.err
+    lines = [x for x in captured.err.splitlines() if x.startswith("[skdatn]")]
+    assert len(lines) == 3  # one per stage
+    assert re.fullmatch(
+        rf"\[skdatn\] pretraining of the source pathway: \d+/{n} epochs in "
+        r"[\d.]+ s \((epoch limit|no progress in \d+ epochs)\), loss [\d.e+-]+ -> "
+        r"[\d.e+-]+",
+        lines[0],
+    )
+    assert lines[2].startswith("[skdatn] fine-tuning: ")
+    fit(task, verbose=2)
+    err = capsys.readouterr().err
+    assert f"[skdatn] finetune epoch 1/{FAST['finetune_epochs']} (" in err
+    assert "trans=" in err
+    lines = [x for x in err.splitlines() if x.startswith("[skdatn]")]
+    assert len(lines) == 3 + len(fit(task).history_)
     fit(task)
     assert capsys.readouterr().err == ""
 

@@ -240,3 +240,25 @@ def test_int_cv_is_seeded_by_random_state(task):
     )
     with pytest.raises(ValueError, match="'cv' parameter of DATNClassifierCV"):
         _search(cv=1).fit(task.X, task.y, **task.fit_params)
+
+
+def test_verbose_reports_the_plan_and_each_finished_task(task, capsys):
+    params = {**FAST, "alphas": [0.5, 1.0], "betas": [1.0], "cv": 3}
+    clf = DATNClassifierCV(**params, verbose=1).fit(task.X, task.y, **task.fit_params)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == (
+        "[skdatn] DATNClassifierCV: 3 folds for each of 2 candidates, totalling 6 "
+        "fine-tunings, from 1 source and 3 target pretrainings, and the target-only "
+        "model of each fold"
+    )
+    assert lines[1].startswith("[skdatn] [1/1] source pretraining (beta > 0) (")
+    assert lines[4].startswith("[skdatn] [3/3] target pretraining, fold 3 (beta > 0)")
+    assert lines[5].startswith("[skdatn] [1/9] alpha=0.5, beta=1, fold 1: score -")
+    assert lines[13].startswith("[skdatn] [9/9] target-only model, fold 3: score -")
+    assert lines[14] == (
+        f"[skdatn] refit on all {len(task.y)} labelled target rows: "
+        f"alpha={clf.alpha_:g}, beta={clf.beta_:g}"
+    )
+    assert len(lines) == 15  # the fits' own stages only from verbose=2 on
+    DATNClassifierCV(**params, verbose=2).fit(task.X, task.y, **task.fit_params)
+    assert "[skdatn] fine-tuning: " in capsys.readouterr().err

@@ -188,6 +188,8 @@ def expected_errors(p: Problem) -> list[str]:
     Several problems can coexist; the estimator may report any of them first.
     """
     errors = []
+    if p.X_source is not None and not p.holders and p.y_source is None:
+        errors.append("X_source was given without y_source")
     if p.spoiled is not None:
         errors.append(
             "Input X contains (NaN|infinity)"

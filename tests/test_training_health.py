@@ -2,6 +2,7 @@
 
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -160,3 +161,23 @@ def test_finite_training_records_every_epoch():
     assert _run_stage("finetune", [w], 4, steps, _config(), history) == 4
     assert [r["epoch"] for r in history] == [1, 2, 3, 4]
     assert all(math.isfinite(r["loss"]) for r in history)
+
+
+def test_pretraining_stopped_by_its_epoch_limit_warns(task):
+    from sklearn.exceptions import ConvergenceWarning
+
+    params = dict(hidden_layer_sizes=(8,), finetune_epochs=2, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="pretrain_epochs=3 epochs with its"):
+        DATNClassifier(pretrain_epochs=3, **params).fit(
+            task.X, task.y, **task.fit_params
+        )
+    # Early stopping off: the epochs are the user's choice, no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        DATNClassifier(pretrain_epochs=3, n_iter_no_change=None, **params).fit(
+            task.X, task.y, **task.fit_params
+        )
+        # A plateau reached well within the limit: no warning either.
+        DATNClassifier(pretrain_epochs=300, n_iter_no_change=2, tol=0.5, **params).fit(
+            task.X, task.y, **task.fit_params
+        )
