@@ -5,15 +5,23 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
     MetaEstimatorMixin,
+    TransformerMixin,
     _fit_context,
     clone,
 )
 from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
@@ -33,7 +41,13 @@ def _estimator_has(method: str):
     return check
 
 
-class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class SeedEnsembleClassifier(
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    MetaEstimatorMixin,
+    ClassifierMixin,
+    BaseEstimator,
+):
     """Average the class probabilities of copies of a network trained from different seeds.
 
     With a few labelled target rows, the network that DATN trains depends much
@@ -45,7 +59,10 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     :meth:`fit` (the target rows and the transfer data: ``X_source``, ``pairs``,
     ...) reaches every clone unchanged, so any skdatn estimator, a
     :class:`DATNClassifierCV` included (each clone then selects its own α and
-    β), or a baseline of :mod:`skdatn.baselines` can be averaged.
+    β), or a baseline of :mod:`skdatn.baselines` can be averaged. With
+    metadata routing enabled (``sklearn.set_config(enable_metadata_routing=True)``)
+    the transfer inputs reach the copies as ``estimator`` requests them, as in
+    any scikit-learn meta-estimator.
 
     Parameters
     ----------
@@ -139,16 +156,59 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         members = [
             clone(template).set_params(random_state=int(seed)) for seed in self.seeds_
         ]
+        if get_config()["enable_metadata_routing"]:
+            fit_params = process_routing(self, "fit", **fit_params).estimator.fit
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_member)(member, X, y, fit_params) for member in members
         )
         first = self.estimators_[0]
         self.classes_ = first.classes_  # every copy saw the same y
-        if hasattr(first, "n_features_in_"):
-            self.n_features_in_ = first.n_features_in_
-        if hasattr(first, "feature_names_in_"):
-            self.feature_names_in_ = first.feature_names_in_
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(first, name):
+                setattr(self, name, getattr(first, name))
+            else:
+                self.__dict__.pop(name, None)
+        width = getattr(first, "_n_features_out", None)
+        self._n_features_out = None if width is None else width * self.n_estimators
         return self
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of :meth:`transform`'s columns: ``seedensembleclassifier0``,
+        ``seedensembleclassifier1``, ... (``n_estimators`` blocks of the copies'
+        width).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against ``feature_names_in_`` (the names out do not
+            depend on them).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self, "_n_features_out")
+        if self._n_features_out is None:
+            raise AttributeError(
+                f"The copies ({type(self.estimators_[0]).__name__}) do not say "
+                f"their representation's width: no feature names out."
+            )
+        return super().get_feature_names_out(input_features)
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """How :meth:`fit`'s keyword arguments reach the copies of ``estimator``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            ``fit``'s metadata go to each copy's ``fit``, as ``estimator``
+            requests them (skdatn's estimators request their transfer inputs
+            by default).
+        """
+        return MetadataRouter(owner=self.__class__.__name__).add(
+            estimator=self._template(),
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
 
     def predict_proba(self, X) -> np.ndarray:
         """The mean of the copies' class probabilities.
@@ -196,7 +256,6 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-    @available_if(_estimator_has("transform"))
     def transform(self, X) -> np.ndarray:
         """The copies' representations side by side.
 
@@ -216,7 +275,6 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         check_is_fitted(self)
         return np.hstack([m.transform(X) for m in self.estimators_])
 
-    @available_if(_estimator_has("transform"))
     def fit_transform(self, X, y, **fit_params) -> np.ndarray:
         """:meth:`fit`, then :meth:`transform` of ``X``.
 
@@ -243,6 +301,18 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         if hasattr(self, "transform"):
             tags.transformer_tags = TransformerTags(preserves_dtype=["float64"])
         return tags
+
+
+# Defined plainly above, so that scikit-learn's set_output wraps them (it wraps
+# the methods a class defines), then offered only when the copies have them.
+for _name in ("transform", "fit_transform", "get_feature_names_out"):
+    setattr(
+        SeedEnsembleClassifier,
+        _name,
+        available_if(_estimator_has("transform"))(
+            getattr(SeedEnsembleClassifier, _name)
+        ),
+    )
 
 
 def _fit_member(member, X, y, fit_params: dict):

@@ -15,10 +15,12 @@ from typing import IO, Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._datn import DATNClassifier
 from ._datn_cv import DATNClassifierCV
+from ._ensemble import SeedEnsembleClassifier
 from ._preprocessing import InputScaler, make_scaler
 from ._torch.networks import Pathway
 
@@ -29,14 +31,17 @@ FORMAT = "skdatn.estimator"
 #: Bumped when the layout changes; ``load`` refuses versions it does not know.
 FORMAT_VERSION = 2  # 2: InputScaler (scale_, offset_); 1: scikit-learn scalers
 
-_CLASSES = {cls.__name__: cls for cls in (DATNClassifier, DATNClassifierCV)}
+_CLASSES = {
+    cls.__name__: cls
+    for cls in (DATNClassifier, DATNClassifierCV, SeedEnsembleClassifier)
+}
 _TAG = "__skdatn__"  # key of the dicts that encode a non-plain value
 _PLAIN = (type(None), bool, int, float, str)
 #: Private attributes saved along with the fitted ones (ending in ``_``).
 _PRIVATE_STATE = ("_n_features_out", "_sklearn_output_config")
 
 
-def save(estimator: DATNClassifier, path: str | os.PathLike | IO[bytes]) -> None:
+def save(estimator: BaseEstimator, path: str | os.PathLike | IO[bytes]) -> None:
     """Save a fitted DATN model to a file that :func:`load` reads back.
 
     The file stores the pathways' ``state_dict`` and every other fitted
@@ -47,8 +52,8 @@ def save(estimator: DATNClassifier, path: str | os.PathLike | IO[bytes]) -> None
 
     Parameters
     ----------
-    estimator : DATNClassifier or DATNClassifierCV
-        A fitted estimator.
+    estimator : DATNClassifier, DATNClassifierCV or SeedEnsembleClassifier
+        A fitted estimator (an ensemble of either of the first two).
     path : str, path-like or binary file object
         Where to write.
 
@@ -63,8 +68,10 @@ def save(estimator: DATNClassifier, path: str | os.PathLike | IO[bytes]) -> None
     Raises
     ------
     TypeError
-        If ``estimator`` is not a ``DATNClassifier`` or ``DATNClassifierCV``
-        (use :mod:`pickle` or :mod:`joblib` for other estimators).
+        If ``estimator`` is not a ``DATNClassifier``, a ``DATNClassifierCV``
+        or a ``SeedEnsembleClassifier`` of them, or holds fitted scikit-learn
+        transformers (``source_preprocessor``, ``target_preprocessor``): use
+        :mod:`pickle` or :mod:`joblib` for those.
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
 
@@ -88,31 +95,8 @@ def save(estimator: DATNClassifier, path: str | os.PathLike | IO[bytes]) -> None
     >>> bool(np.array_equal(clone.predict_proba(X), clf.predict_proba(X)))
     True
     """
-    cls = type(estimator)
-    if _CLASSES.get(cls.__name__) is not cls:
-        raise TypeError(
-            f"save stores a DATNClassifier or a DATNClassifierCV, got "
-            f"{cls.__name__}; use pickle or joblib for other estimators."
-        )
     check_is_fitted(estimator)
-    fitted = [
-        name
-        for name in ("source_preprocessor_", "target_preprocessor_")
-        if getattr(estimator, name, None) is not None
-    ]
-    if fitted:
-        raise TypeError(
-            f"save stores plain data only, and this model holds fitted scikit-learn "
-            f"transformers ({', '.join(fitted)}): save it with joblib or pickle."
-        )
-    params, replaced = {}, {}
-    for name, value in estimator.get_params(deep=False).items():
-        if isinstance(value, torch.device):
-            value = str(value)  # the same setting, as plain data
-        try:
-            params[name] = _encode(value, name)
-        except TypeError:
-            replaced[name] = repr(value)
+    content, replaced = _estimator_payload(estimator, None)
     if replaced:
         warnings.warn(
             f"save does not store parameters that are not plain data: "
@@ -122,26 +106,62 @@ def save(estimator: DATNClassifier, path: str | os.PathLike | IO[bytes]) -> None
             UserWarning,
             stacklevel=2,
         )
-    state = {
-        name: _encode(value, name)
-        for name, value in vars(estimator).items()
-        if (name.endswith("_") and not name.startswith("__")) or name in _PRIVATE_STATE
-    }
     torch.save(
         {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "skdatn_version": _version(),
-            "class": cls.__name__,
-            "params": params,
-            "replaced_params": replaced,
-            "state": state,
+            **content,
         },
         path,
     )
 
 
-def load(path: str | os.PathLike | IO[bytes]) -> DATNClassifier:
+def _estimator_payload(estimator, name: str | None) -> tuple[dict, dict]:
+    """The class, parameters and fitted state of one of skdatn's estimators as
+    plain data, and the parameters left out (``{name: repr}``) because they are
+    not plain data. An ensemble's copies and template are stored the same way."""
+    cls = type(estimator)
+    if _CLASSES.get(cls.__name__) is not cls:
+        raise TypeError(
+            f"save stores a DATNClassifier, a DATNClassifierCV or a "
+            f"SeedEnsembleClassifier of them, got {cls.__name__}"
+            f"{'' if name is None else f' (in {name})'}; use pickle or "
+            f"joblib for other estimators."
+        )
+    fitted = [
+        attribute
+        for attribute in ("source_preprocessor_", "target_preprocessor_")
+        if getattr(estimator, attribute, None) is not None
+    ]
+    if fitted:
+        raise TypeError(
+            f"save stores plain data only, and this model holds fitted scikit-learn "
+            f"transformers ({', '.join(fitted)}): save it with joblib or pickle."
+        )
+    params, replaced = {}, {}
+    for key, value in estimator.get_params(deep=False).items():
+        if isinstance(value, torch.device):
+            value = str(value)  # the same setting, as plain data
+        try:
+            params[key] = _encode(value, key)
+        except TypeError:
+            replaced[key] = repr(value)
+    state = {
+        key: _encode(value, key)
+        for key, value in vars(estimator).items()
+        if (key.endswith("_") and not key.startswith("__")) or key in _PRIVATE_STATE
+    }
+    content = {
+        "class": cls.__name__,
+        "params": params,
+        "replaced_params": replaced,
+        "state": state,
+    }
+    return content, replaced
+
+
+def load(path: str | os.PathLike | IO[bytes]) -> BaseEstimator:
     """Load a model written by :func:`save`.
 
     The file is read with ``torch.load(..., weights_only=True)`` (no code from
@@ -154,7 +174,7 @@ def load(path: str | os.PathLike | IO[bytes]) -> DATNClassifier:
 
     Returns
     -------
-    estimator : DATNClassifier or DATNClassifierCV
+    estimator : DATNClassifier, DATNClassifierCV or SeedEnsembleClassifier
         The fitted estimator, predicting exactly as the saved one did.
         ``device_`` still names the device it was trained on; inference always
         runs on the CPU.
@@ -204,6 +224,11 @@ def load(path: str | os.PathLike | IO[bytes]) -> DATNClassifier:
             f"format version {version}; this skdatn ({_version()}) reads versions up "
             f"to {FORMAT_VERSION}. Upgrade skdatn to load it."
         )
+    return _rebuild(payload, where)
+
+
+def _rebuild(payload: dict, where: str):
+    """The estimator that :func:`_estimator_payload` wrote."""
     cls = _CLASSES.get(payload.get("class"))
     if cls is None:
         raise ValueError(
@@ -211,7 +236,10 @@ def load(path: str | os.PathLike | IO[bytes]) -> DATNClassifier:
             f"{sorted(_CLASSES)}."
         )
     try:
-        params, state = _decode(payload["params"]), _decode(payload["state"])
+        params = _decode(payload["params"], where)
+        state = _decode(payload["state"], where)
+    except ValueError:
+        raise
     except Exception as exc:
         raise ValueError(
             f"{where} is damaged: its model cannot be rebuilt ({type(exc).__name__}: "
@@ -270,6 +298,8 @@ def _encode(value: Any, name: str) -> Any:
                 k: _encode(v, name) for k, v in vars(value).items() if k.endswith("_")
             },
         }
+    if isinstance(value, BaseEstimator):  # an ensemble's template and copies
+        return {_TAG: "estimator", **_estimator_payload(value, name)[0]}
     if isinstance(value, (list, tuple)):
         items = [_encode(v, name) for v in value]
         return items if isinstance(value, list) else tuple(items)
@@ -315,16 +345,18 @@ def _scaler(kind: str, attributes: dict) -> InputScaler:
     return scaler
 
 
-def _decode(value: Any) -> Any:
+def _decode(value: Any, where: str = "the file") -> Any:
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [_decode(v, where) for v in value]
     if isinstance(value, tuple):
-        return tuple(_decode(v) for v in value)
+        return tuple(_decode(v, where) for v in value)
     if not isinstance(value, dict):
         return value
     kind = value.get(_TAG)
     if kind is None:
-        return {k: _decode(v) for k, v in value.items()}
+        return {k: _decode(v, where) for k, v in value.items()}
+    if kind == "estimator":
+        return _rebuild(value, where)
     if kind == "scalar":
         return np.dtype(value["dtype"]).type(value["value"])
     if kind == "ndarray":
@@ -334,7 +366,9 @@ def _decode(value: Any) -> Any:
         out[:] = value["items"]
         return out.reshape(value["shape"])
     if kind == "masked":
-        return np.ma.MaskedArray(_decode(value["data"]), mask=_decode(value["mask"]))
+        return np.ma.MaskedArray(
+            _decode(value["data"], where), mask=_decode(value["mask"], where)
+        )
     if kind == "pathway":
         net = Pathway(
             value["n_features"], value["hidden"], value["n_classes"], torch.Generator()
@@ -342,6 +376,6 @@ def _decode(value: Any) -> Any:
         net.load_state_dict(value["state_dict"])
         return net.eval()
     if kind == "scaler":
-        attributes = {k: _decode(v) for k, v in value["attributes"].items()}
+        attributes = {k: _decode(v, where) for k, v in value["attributes"].items()}
         return _scaler(value["kind"], attributes)
     raise ValueError(f"Unknown encoded value {kind!r} in the file.")

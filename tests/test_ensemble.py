@@ -68,8 +68,21 @@ def test_transform_puts_the_copies_representations_side_by_side(task):
 
 def test_transform_is_absent_when_the_estimator_has_none():
     ens = SeedEnsembleClassifier(LogisticRegression(), n_estimators=2)
-    assert not hasattr(ens, "transform")
-    assert hasattr(SeedEnsembleClassifier(NET), "transform")
+    for name in ("transform", "fit_transform", "get_feature_names_out"):
+        assert not hasattr(ens, name)
+        assert hasattr(SeedEnsembleClassifier(NET), name)
+
+
+def test_feature_names_out_and_pandas_output(task):
+    pd = pytest.importorskip("pandas")
+    ens = SeedEnsembleClassifier(NET, n_estimators=2, random_state=0)
+    ens.fit(task.X, task.y, **task.fit_params)
+    names = ens.get_feature_names_out()
+    width = ens.transform(task.X_test).shape[1]
+    assert names.tolist() == [f"seedensembleclassifier{i}" for i in range(width)]
+    frame = ens.set_output(transform="pandas").transform(task.X_test)
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.columns.tolist() == names.tolist()
 
 
 def test_each_copy_of_a_cv_estimator_selects_its_own_weights(task):
@@ -92,6 +105,27 @@ def test_grid_search_reaches_the_inner_estimator(task):
     assert (
         search.best_estimator_.estimators_[0].alpha
         == search.best_params_["estimator__alpha"]
+    )
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_transfer_inputs_reach_the_copies_with_routing_on_and_off(task, routing):
+    import sklearn
+
+    ens = SeedEnsembleClassifier(NET, n_estimators=2, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=routing):
+        search = GridSearchCV(
+            ens, {"n_estimators": [1, 2]}, cv=KFold(2, shuffle=True, random_state=0)
+        ).fit(task.X, task.y, **task.fit_params)
+        routed = search.best_estimator_
+    # Every copy learnt from the source: DATN, not the target-only model.
+    assert {m.variant_ for m in routed.estimators_} == {"DATN"}
+    plain = SeedEnsembleClassifier(
+        NET, n_estimators=routed.n_estimators, random_state=0
+    )
+    plain.fit(task.X, task.y, **task.fit_params)
+    assert_array_equal(
+        routed.predict_proba(task.X_test), plain.predict_proba(task.X_test)
     )
 
 

@@ -17,9 +17,16 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import KFold
 
-from skdatn import DATNClassifier, DATNClassifierCV, Domain, load, save
+from skdatn import (
+    DATNClassifier,
+    DATNClassifierCV,
+    Domain,
+    SeedEnsembleClassifier,
+    load,
+    save,
+)
 from skdatn._persistence import FORMAT, FORMAT_VERSION
-from skdatn.baselines import ShallowMapClassifier
+from skdatn.baselines import ShallowMapClassifier, WSDTNClassifier
 
 
 def _outputs(clf, task):
@@ -228,7 +235,8 @@ LOAD_CASES = {
     ),
     "an-unknown-class": (
         lambda task: _torch_file({**_payload(task), "class": "Pipeline"}),
-        r"holds a 'Pipeline'; this skdatn loads \['DATNClassifier', 'DATNClassifierCV'\]",
+        r"holds a 'Pipeline'; this skdatn loads \['DATNClassifier', 'DATNClassifierCV', "
+        r"'SeedEnsembleClassifier'\]",
     ),
     "an-unknown-parameter": (
         lambda task: _torch_file(
@@ -260,6 +268,32 @@ def test_load_names_the_path_and_keeps_os_errors(tmp_path):
         load(path)
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("how", list(ROUND_TRIPS))
+def test_seed_ensemble_round_trip(task, tmp_path, how):
+    net = DATNClassifier(**{**FAST, "pretrain_epochs": 5, "finetune_epochs": 5})
+    clf = SeedEnsembleClassifier(net, n_estimators=2, random_state=0).fit(
+        task.X, task.y, **task.fit_params
+    )
+    loaded = ROUND_TRIPS[how](clf, tmp_path)
+    assert type(loaded) is SeedEnsembleClassifier
+    assert_array_equal(loaded.seeds_, clf.seeds_)
+    assert loaded.estimator.get_params() == net.get_params()
+    assert all(type(m) is DATNClassifier for m in loaded.estimators_)
+    assert_array_equal(
+        loaded.predict_proba(task.X_test), clf.predict_proba(task.X_test)
+    )
+    assert_array_equal(loaded.transform(task.X_test), clf.transform(task.X_test))
+    assert_array_equal(loaded.get_feature_names_out(), clf.get_feature_names_out())
+
+
+def test_save_refuses_an_ensemble_of_other_estimators(task, tmp_path):
+    member = WSDTNClassifier(pretrain_epochs=2)
+    clf = SeedEnsembleClassifier(member, n_estimators=2)
+    clf.fit(task.X, task.y, **task.fit_params)
+    with pytest.raises(TypeError, match=r"got WSDTNClassifier \(in estimators_\)"):
+        save(clf, tmp_path / "m.pt")
 
 
 def test_save_refuses_unfitted_and_foreign_estimators(task, tmp_path):
