@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -15,14 +16,19 @@ from ._runner import (
     DATASETS,
     DEFAULT_DATASETS,
     GRIDS,
+    _check_sizes,
     available_methods,
     default_tasks,
     format_table,
     parse_task,
+    row_key,
     run_analyses,
     run_benchmark,
     torch_threads,
 )
+
+#: Where the result rows go by default (relative to the current folder).
+DEFAULT_OUT = "skdatn-benchmark.json"
 
 
 def _split_list(values: Sequence[str] | None) -> list[str] | None:
@@ -90,7 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds-long smoke run: first default task, tiny networks, 5 epochs, "
         "quick grid; baselines only when named in --methods",
     )
-    parser.add_argument("--out", metavar="FILE", help="write the result rows as JSON")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        default=DEFAULT_OUT,
+        help=f"JSON file of the result rows, written after every fit (default: "
+        f"{DEFAULT_OUT} in the current folder); a rerun of the same command "
+        f"resumes from it, skipping the fits it holds",
+    )
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="ignore the rows already in --out and run every fit again",
+    )
     parser.add_argument(
         "--plots",
         metavar="DIR",
@@ -158,7 +176,41 @@ def _parse_sizes(items: Sequence[str] | None) -> dict | None:
     return sizes
 
 
-def _run(args, tasks, methods, analyses, grid, progress) -> list[dict]:
+class _Results:
+    """The result rows in ``path``, rewritten whole after every new row (a
+    stopped run keeps what it finished); rows of an earlier run with the same
+    settings (``run``) are reused."""
+
+    def __init__(self, path: Path, run: dict, restart: bool) -> None:
+        self.path, self.run = path, run
+        self.rows: list[dict] = []
+        if path.exists() and not restart:
+            try:
+                old = json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                raise ValueError(
+                    f"--out {path} exists but is not a results file of this "
+                    f"benchmark ({exc}); pass --restart to overwrite it or another --out."
+                ) from exc
+            other = [r for r in old if r.get("run") != run]
+            if other:
+                raise ValueError(
+                    f"--out {path} holds results of other settings "
+                    f"({other[0].get('run')}, this run: {run}); pass --restart to "
+                    f"overwrite it or another --out to keep both."
+                )
+            self.rows = [r for r in old if not r.get("error")]
+        self.done = {row_key(r): r for r in self.rows}
+
+    def add(self, row: dict) -> None:
+        row["run"] = self.run
+        self.rows.append(row)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(self.rows, indent=1))
+        tmp.replace(self.path)
+
+
+def _run(args, tasks, methods, analyses, grid, progress, results) -> list[dict]:
     rows = run_benchmark(
         tasks,
         methods,
@@ -171,15 +223,20 @@ def _run(args, tasks, methods, analyses, grid, progress) -> list[dict]:
         networks=args.networks,
         sizes=_parse_sizes(args.sizes),
         progress=progress,
+        on_row=results.add,
+        done=results.done,
     )
     if args.plots:
         rows += run_analyses(
             tasks[0],
             args.seeds,
             analyses=analyses,
+            methods=methods,
             data_dir=args.data_dir,
             quick=args.quick,
             progress=progress,
+            on_row=results.add,
+            done=results.done,
         )
     return rows
 
@@ -204,19 +261,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._plots import require_matplotlib
 
             require_matplotlib()
+        sizes = _parse_sizes(args.sizes)
+        _check_sizes(sizes)  # before the results file: a typo is not other settings
+        run = {
+            "grid": grid,
+            "networks": args.networks,
+            "quick": args.quick,
+            "sizes": sizes,
+        }
+        out = Path(args.out).resolve()
+        results = _Results(out, run, args.restart)
+        if progress:
+            print(
+                f"skdatn benchmark: {len(tasks)} task(s), seeds {args.seeds}, "
+                f"{args.threads} torch thread(s) per process ({os.cpu_count()} "
+                f"cores here; --threads); results in {out}, saved after every fit"
+                + (
+                    f" ({len(results.rows)} fits already there are not run again; "
+                    f"--restart to run them)"
+                    if results.rows
+                    else ""
+                ),
+                file=progress,
+                flush=True,
+            )
         start = time.perf_counter()
         with torch_threads(args.threads):
-            rows = _run(args, tasks, methods, analyses, grid, progress)
+            rows = _run(args, tasks, methods, analyses, grid, progress, results)
     except (ValueError, FileNotFoundError, ImportError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     print(format_table(rows))
-    print(
-        f"DATN grid: {grid} {GRIDS[grid]}; wall time {time.perf_counter() - start:.0f}s"
-    )
-    if args.out:
-        Path(args.out).write_text(json.dumps(rows, indent=1))
-        if progress:
-            print(f"wrote {len(rows)} rows to {args.out}", file=progress)
+    footer = f"wall time {time.perf_counter() - start:.0f}s; rows in {out}"
+    if any(r["method"] == "DATN" and r.get("analysis") is None for r in rows):
+        footer = f"DATN grid: {grid} {GRIDS[grid]}; " + footer
+    print(footer)
     if args.plots:
         from ._plots import plot_analyses
 

@@ -102,19 +102,30 @@ def plot_analyses(rows: Sequence[dict], out_dir: str | os.PathLike) -> list[Path
                 ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=method)
             ax.set_xlabel(label)
             ax.set_xscale("log", base=2)
+            # After the log scale, which would replace the tick labels: ticks
+            # at the sizes used, not at powers of two.
             if analysis == "source_labels":
-                # After the log scale, which would replace the tick labels.
                 _annotate_source_accuracy(ax, curves)
+            else:
+                _ticks_at_sizes(ax, curves)
             ax.set_ylabel("target test accuracy")
-            ax.legend(fontsize="small")
+            # Beside the axes: inside, it hid points of the curves.
+            ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
             ax.grid(alpha=0.3)
         ax.set_title(f"{_TITLE[analysis]}\n{_task_name(sub)}", fontsize="medium")
-        fig.tight_layout()
         path = out / filename
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def _ticks_at_sizes(ax, curves) -> None:
+    """One x tick at each size that a curve was measured at."""
+    xs = sorted({p[0] for line in curves.values() for p in line})
+    ax.minorticks_off()
+    ax.set_xticks(xs)
+    ax.set_xticklabels([f"{x:g}" for x in xs])
 
 
 def _annotate_source_accuracy(ax, curves) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import math
 import sys
 import time
@@ -594,6 +595,8 @@ def run_benchmark(
     networks: int | None = None,
     sizes: dict | None = None,
     progress: TextIO | bool | None = True,
+    on_row: Callable[[dict], None] | None = None,
+    done: dict | None = None,
 ) -> list[dict]:
     """Run every method on every task and seed; return one row per fit.
 
@@ -636,6 +639,12 @@ def run_benchmark(
     progress : text stream, bool or None, default=True
         Where progress lines go: True for ``sys.stderr``, None or False for
         nowhere.
+    on_row : callable or None, default=None
+        Called with each new row as soon as its fit is done (to save results
+        as they come).
+    done : dict or None, default=None
+        Rows of an earlier run by :func:`row_key`: a fit whose key is there is
+        not run again, its row is reused (to resume a stopped run).
 
     Returns
     -------
@@ -678,11 +687,52 @@ def run_benchmark(
                 split = build_task(task, data, seed, **overrides)
                 ctx = _context(task, split, grid, quick, n_jobs, networks, threads)
                 for method in method_list:
-                    row = _run_one(method, split, ctx, seed, task, bar)
-                    if overrides:
-                        row["sizes"] = {k: split.indices[k].size for k in _ROW_SIZES}
+                    row = _reused(done, bar, task, method.name, seed)
+                    if row is None:
+                        row = _run_one(method, split, ctx, seed, task, bar)
+                        if overrides:
+                            sized = {k: split.indices[k].size for k in _ROW_SIZES}
+                            row["sizes"] = sized
+                        if on_row is not None:
+                            on_row(row)
                     rows.append(row)
         return rows
+
+
+def row_key(row: dict) -> tuple:
+    """What identifies a fit of a run: task, method, seed, and for the
+    analyses their name and setting."""
+    setting = row.get("setting")
+    return (
+        row["dataset"],
+        row["source"],
+        row["target"],
+        row["method"],
+        row["seed"],
+        row.get("analysis"),
+        None if setting is None else json.dumps(setting, sort_keys=True),
+    )
+
+
+def _reused(done, bar, task, method, seed, analysis=None, setting=None):
+    """The finished row of this fit in ``done`` (then counted as done), or None."""
+    if not done:
+        return None
+    probe = {
+        "dataset": task.dataset,
+        "source": task.source,
+        "target": task.target,
+        "method": method,
+        "seed": seed,
+        "analysis": analysis,
+        "setting": setting,
+    }
+    row = done.get(row_key(probe))
+    if row is not None and bar is not None:
+        accuracy = row.get("accuracy")
+        shown = "failed" if accuracy is None else f"accuracy={accuracy:.3f}"
+        bar(f"{task} seed={seed} {method}: {shown} (done before)")
+    return row
 
 
 #: The split sizes ``run_benchmark(sizes=...)`` may replace, and their
@@ -761,7 +811,8 @@ def _check_seeds(seeds) -> list[int]:
 
 
 def format_table(rows: Sequence[dict]) -> str:
-    """Mean ± std accuracy over seeds: one line per method, one column per task."""
+    """Mean ± std accuracy over seeds (the mean alone for one seed): one line per
+    method, one column per task."""
     main = [r for r in rows if r.get("analysis") is None]
     tasks: list[tuple[str, str, str]] = []
     methods: list[str] = []
@@ -780,13 +831,16 @@ def format_table(rows: Sequence[dict]) -> str:
     if not tasks:
         return "(no results)"
     headers = [f"{d}:{s}>{t}" for d, s, t in tasks]
+    n_seeds = len({r["seed"] for r in main})
     table = [["method", *headers]]
     for m in methods:
         line = [m]
         for key in tasks:
             accs = cells.get((key, m), [])
             if accs:
-                text = f"{np.mean(accs):.3f} ± {np.std(accs):.3f}"
+                text = f"{np.mean(accs):.3f}"
+                if n_seeds > 1:
+                    text += f" ± {np.std(accs):.3f}"
                 if failed.get((key, m)):
                     text += f" ({failed[(key, m)]} failed)"
             elif failed.get((key, m)):
@@ -796,9 +850,13 @@ def format_table(rows: Sequence[dict]) -> str:
             line.append(text)
         table.append(line)
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    n_seeds = len({r["seed"] for r in main})
+    title = (
+        f"Target test accuracy, mean ± std over {n_seeds} seeds"
+        if n_seeds > 1
+        else "Target test accuracy (one seed)"
+    )
     out = [
-        f"Target test accuracy, mean ± std over {n_seeds} seed(s)",
+        title,
         "  ".join(h.ljust(w) for h, w in zip(table[0], widths, strict=True)),
         "  ".join("-" * w for w in widths),
     ]
@@ -861,6 +919,8 @@ def run_analyses(
     quick: bool = False,
     threads: int | None = 1,
     progress: TextIO | bool | None = True,
+    on_row: Callable[[dict], None] | None = None,
+    done: dict | None = None,
 ) -> list[dict]:
     """Run the paper's analyses (Figures 3-6) on one task.
 
@@ -891,6 +951,9 @@ def run_analyses(
         Torch threads during the run, as in :func:`run_benchmark`.
     progress : text stream, bool or None, default=True
         Where progress lines go (True: ``sys.stderr``).
+    on_row, done : callable, dict or None, default=None
+        As in :func:`run_benchmark`: each new row as it comes, the rows of an
+        earlier run to reuse.
 
     Returns
     -------
@@ -898,10 +961,14 @@ def run_analyses(
         Rows as :func:`run_benchmark`'s plus ``analysis`` and ``setting``.
     """
     with torch_threads(threads):
-        return _run_analyses(task, seeds, analyses, methods, data_dir, quick, progress)
+        return _run_analyses(
+            task, seeds, analyses, methods, data_dir, quick, progress, on_row, done
+        )
 
 
-def _run_analyses(task, seeds, analyses, keep, data_dir, quick, progress):
+def _run_analyses(
+    task, seeds, analyses, keep, data_dir, quick, progress, on_row=None, done=None
+):
     task = task if isinstance(task, TaskSpec) else parse_task(task)
     seeds = _check_seeds(seeds)
     unknown = [a for a in analyses if a not in ANALYSES]
@@ -949,34 +1016,59 @@ def _run_analyses(task, seeds, analyses, keep, data_dir, quick, progress):
         for a in analyses
     )
     bar = _Progress(total, progress)
+    bar.note(
+        f"Analyses of {task} (the paper's Figures 3-6): {', '.join(analyses)}; "
+        f"{total} fits"
+    )
     rows = []
+
+    def add(row: dict, reused: bool) -> None:
+        if not reused and on_row is not None:
+            on_row(row)
+        rows.append(row)
+
     for seed in seeds:
         split = build_task(task, data, seed)
         ctx = _context(task, split, "none", quick, None)
         for analysis in analyses:
             if analysis == "sensitivity":
                 for a, b in sens:
-                    m = Method("DATN", _datn_factory(alpha=a, beta=b), _all_inputs)
-                    row = _run_one(
-                        m, split, ctx, seed, task, bar, extra={"alpha": a, "beta": b}
-                    )
-                    row.update(analysis=analysis, setting={"alpha": a, "beta": b})
-                    row["params"] = {"alpha": a, "beta": b}
-                    rows.append(row)
+                    setting = {"alpha": a, "beta": b}
+                    row = _reused(done, bar, task, "DATN", seed, analysis, setting)
+                    if row is None:
+                        m = Method("DATN", _datn_factory(alpha=a, beta=b), _all_inputs)
+                        row = _run_one(m, split, ctx, seed, task, bar, extra=setting)
+                        row.update(analysis=analysis, setting=setting)
+                        row["params"] = dict(setting)
+                        add(row, reused=False)
+                    else:
+                        add(row, reused=True)
                 continue
             for key, value in sweeps[analysis]:
+                setting = {key: value}
+                before = [
+                    _reused(done, None, task, m.name, seed, analysis, setting)
+                    for m in plans[analysis]
+                ]
+                if all(r is not None for r in before):  # the whole setting is done
+                    if key == "source_labels":
+                        bar(f"{task} seed={seed} source DNN (done before)")
+                    for m, row in zip(plans[analysis], before, strict=True):
+                        _reused(done, bar, task, m.name, seed, analysis, setting)
+                        add(row, reused=True)
+                    continue
                 if key == "source_labels":
                     sub = _subsample_source_labels(split, value, seed)
                     src_acc = _source_accuracy(sub, ctx, seed, task, bar)
                 else:
-                    sub = build_task(task, data, seed, **{key: value})
+                    sub = build_task(task, data, seed, **setting)
                     src_acc = None
                 for m in plans[analysis]:
-                    row = _run_one(m, sub, ctx, seed, task, bar, extra={key: value})
-                    row.update(analysis=analysis, setting={key: value})
+                    row = _run_one(m, sub, ctx, seed, task, bar, extra=setting)
+                    row.update(analysis=analysis, setting=setting)
                     if src_acc is not None:
                         row["source_accuracy"] = src_acc
-                    rows.append(row)
+                    add(row, reused=False)
     return rows
 
 

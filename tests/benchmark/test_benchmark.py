@@ -184,11 +184,55 @@ def test_cli_quick_writes_json_and_table(tmp_path, capsys):
     )
     assert status == 0
     captured = capsys.readouterr()
-    assert "DNN" in captured.out and "SVM" in captured.out and "±" in captured.out
+    assert "DNN" in captured.out and "SVM" in captured.out
+    # One seed: no spread to show.
+    assert "±" not in captured.out and "(one seed)" in captured.out
+    assert "DATN grid" not in captured.out  # DATN did not run
+    assert f"results in {out}, saved after every fit" in captured.err
     assert "SVM: accuracy=" in captured.err
     rows = json.loads(out.read_text())
     assert len(rows) == 2 and {r["seed"] for r in rows} == {3}
     assert all(ROW_KEYS <= set(r) for r in rows)
+
+
+def test_cli_saves_each_row_as_it_comes_and_resumes(tmp_path, monkeypatch, capsys):
+    import skdatn.benchmark.__main__ as cli
+    from skdatn.benchmark import _runner
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["--quick", "--methods", "DNN,SVM"]
+    real_fit = _runner.fit_and_score
+    fits = []
+
+    def stop_after_one(method, *args):
+        if fits:
+            raise KeyboardInterrupt  # the user stops the run during its second fit
+        fits.append(method.name)
+        return real_fit(method, *args)
+
+    monkeypatch.setattr(_runner, "fit_and_score", stop_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(argv)
+    out = tmp_path / cli.DEFAULT_OUT
+    assert [r["method"] for r in json.loads(out.read_text())] == ["DNN"]
+    # The rerun does only the missing fit and keeps the first one's row.
+    fits.clear()
+    monkeypatch.setattr(
+        _runner, "fit_and_score", lambda m, *a: (fits.append(m.name), real_fit(m, *a))[1]
+    )
+    assert cli.main(argv) == 0
+    assert fits == ["SVM"]
+    err = capsys.readouterr().err
+    assert "1 fits already there are not run again" in err
+    assert "DNN: accuracy=" in err and "(done before)" in err
+    assert [r["method"] for r in json.loads(out.read_text())] == ["DNN", "SVM"]
+    # Other settings do not mix with these rows.
+    with pytest.raises(SystemExit):
+        cli.main([*argv, "--grid", "none"])
+    assert "holds results of other settings" in capsys.readouterr().err
+    fits.clear()
+    assert cli.main([*argv, "--restart"]) == 0
+    assert fits == ["DNN", "SVM"]
 
 
 def test_cli_errors(capsys):
@@ -270,7 +314,7 @@ def test_parallel_selection_gives_the_sequential_rows():
     assert run(2) == run(None)
 
 
-def test_cli_threads_reach_the_run_and_its_estimators(monkeypatch):
+def test_cli_threads_reach_the_run_and_its_estimators(monkeypatch, tmp_path):
     import skdatn.benchmark.__main__ as cli
     from skdatn.benchmark import _runner
 
@@ -284,7 +328,9 @@ def test_cli_threads_reach_the_run_and_its_estimators(monkeypatch):
         return ctx
 
     monkeypatch.setattr(_runner, "_context", spy)
-    assert cli.main(["--quick", "--methods", "SVM", "--threads", "2", "--quiet"]) == 0
+    out = str(tmp_path / "rows.json")
+    argv = ["--quick", "--methods", "SVM", "--threads", "2", "--quiet", "--out", out]
+    assert cli.main(argv) == 0
     # The run's thread count is the torch setting here and the estimators'
     # n_threads (which also holds in worker processes with --n-jobs).
     assert seen == {"n_threads": 2, "torch": 2}
@@ -375,4 +421,34 @@ def test_fig3_ticks_show_the_source_accuracy(tmp_path, monkeypatch):
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert labels == ["25\n0.83", "100\n0.92"]
     assert fig.axes[0].get_xscale() == "log"
+    plt.close(fig)
+
+
+def test_fig4_ticks_sit_at_the_pair_counts_and_the_legend_beside(tmp_path, monkeypatch):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from skdatn.benchmark import plot_analyses
+
+    rows = [
+        {
+            "dataset": "mfeat",
+            "source": "fac",
+            "target": "fou",
+            "method": method,
+            "seed": 0,
+            "accuracy": 0.5 + n / 100,
+            "analysis": "pairs",
+            "setting": {"n_pairs": n},
+        }
+        for n in (4, 9, 18, 35)
+        for method in ("DATN", "HHTL")
+    ]
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    plot_analyses(rows, tmp_path)
+    (fig,) = figures
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["4", "9", "18", "35"]
+    assert list(ax.get_xticks()) == [4, 9, 18, 35]
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # beside the axes, hiding nothing
     plt.close(fig)
