@@ -92,7 +92,11 @@ class DATNClassifierCV(DATNClassifier):
     scoring : str, callable or None, default=None
         Scorer of the held-out folds; ``None`` is
         :func:`~skdatn.held_out_log_loss`, the log-loss over all classes
-        (continuous, unlike the accuracy of a few held-out rows).
+        (continuous, unlike the accuracy of a few held-out rows). One scorer:
+        the search selects and refits by it. For several metrics at once,
+        ``GridSearchCV(DATNClassifier(), ..., scoring=[...], refit=...)`` takes
+        a list or dict and gives the same scores, pretraining once per
+        candidate instead of once per fold (slower).
     fallback : bool, default=True
         Compare the target-only model with the selected (α, β), and fall back
         to it when it predicts better. Without source data the model is
@@ -128,9 +132,12 @@ class DATNClassifierCV(DATNClassifier):
         of the number of classes is chance). NaN when ``fallback=False`` or
         without source data.
     cv_results_ : dict of ndarray
-        ``params``, ``param_alpha``, ``param_beta``, ``split{k}_test_score``,
-        ``mean_test_score``, ``std_test_score`` and ``rank_test_score``, in
-        ``GridSearchCV``'s order and format.
+        ``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
+        ``std_score_time``, ``param_alpha``, ``param_beta``, ``params``,
+        ``split{k}_test_score``, ``mean_test_score``, ``std_test_score`` and
+        ``rank_test_score``, in ``GridSearchCV``'s order and format. A fit time
+        is the candidate's fine-tuning from the pretrained state of its fold
+        (the pretraining, shared by the candidates, is not in it).
     n_pretrainings_ : int
         Pathway pretrainings run (search and refit): one per fold and beta group
         for the target pathway, one per beta group for the source pathway.
@@ -239,7 +246,17 @@ class DATNClassifierCV(DATNClassifier):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @threads_limited
-    def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
+    def fit(
+        self,
+        X,
+        y,
+        *,
+        X_source=None,
+        y_source=None,
+        pairs=None,
+        X_unlabeled=None,
+        groups=None,
+    ):
         """Select α and β by cross-validation on the labelled target rows, then refit.
 
         Parameters
@@ -250,6 +267,9 @@ class DATNClassifierCV(DATNClassifier):
             Their labels.
         X_source, y_source, pairs, X_unlabeled
             As in :meth:`DATNClassifier.fit`; used whole in every fold.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the rows of ``X``, for a group splitter as ``cv``
+            (``GroupKFold``, ...), as in ``GridSearchCV.fit``.
 
         Returns
         -------
@@ -273,13 +293,13 @@ class DATNClassifierCV(DATNClassifier):
         )[:4]
         try:
             return self._search_and_refit(
-                X, y, grid, transfer, inputs.has_source, classes
+                X, y, grid, transfer, inputs.has_source, classes, groups
             )
         except TrainingDivergedError as exc:
             self._discard_fit(exc.history)
             raise
 
-    def _splits(self, X, y) -> list:
+    def _splits(self, X, y, groups=None) -> list:
         """The folds: an int ``cv`` (or None, 5) is a :class:`BalancedKFold`
         seeded by ``random_state``."""
         cv = self.cv
@@ -287,13 +307,13 @@ class DATNClassifierCV(DATNClassifier):
             cv = BalancedKFold(5 if cv is None else cv, random_state=self.random_state)
         else:
             cv = check_cv(cv, y, classifier=True)
-        return list(cv.split(X, y))
+        return list(cv.split(X, y, groups))
 
     def _search_and_refit(
-        self, X, y, grid: list[dict], transfer: dict, has_source: bool, classes
+        self, X, y, grid: list[dict], transfer: dict, has_source: bool, classes, groups
     ):
         """The search over ``grid`` (and the target-only model), then the refit."""
-        splits = self._splits(X, y)
+        splits = self._splits(X, y, groups)
         if self.scoring is None:
             scorer = held_out_log_loss
         else:
@@ -308,10 +328,10 @@ class DATNClassifierCV(DATNClassifier):
             for train, test in splits
         ]
         guard = bool(self.fallback) and has_source
-        scores, probas, target_only, source_snapshots = self._search(
+        scores, probas, target_only, source_snapshots, times = self._search(
             grid, folds, scorer, transfer, guard
         )
-        self.cv_results_ = _cv_results(grid, scores)
+        self.cv_results_ = _cv_results(grid, scores, times)
         best = int(np.argmin(self.cv_results_["rank_test_score"]))
         self.best_params_ = dict(grid[best])
         self.alpha_, self.beta_ = self.best_params_["alpha"], self.best_params_["beta"]
@@ -477,12 +497,12 @@ class DATNClassifierCV(DATNClassifier):
                 ]
             done = self._progress(parallel, tasks, labels, scored=True)
         scores = np.empty((len(grid), len(folds)))
+        times = np.empty((2, len(grid), len(folds)))  # fit, score seconds
         probas: dict = {}
-        for (i, k), (score, proba) in zip(jobs, done[: len(jobs)], strict=True):
-            scores[i, k] = score
-            probas[i, k] = proba
-        target_only = list(done[len(jobs) :])  # (score, proba) per fold
-        return scores, probas, target_only, source_snapshots
+        for (i, k), out in zip(jobs, done[: len(jobs)], strict=True):
+            scores[i, k], probas[i, k], times[0, i, k], times[1, i, k] = out
+        target_only = [out[:2] for out in done[len(jobs) :]]  # (score, proba)
+        return scores, probas, target_only, source_snapshots, times
 
     def _say(self, line: str) -> None:
         if self.verbose:
@@ -524,17 +544,24 @@ def _target_only_group(grid: list[dict]) -> bool:
     return bool(_group(grid, True))
 
 
-def _cv_results(grid: list[dict], scores: np.ndarray) -> dict:
-    """GridSearchCV-style results from a (n_candidates, n_splits) score matrix."""
+def _cv_results(grid: list[dict], scores: np.ndarray, times: np.ndarray) -> dict:
+    """GridSearchCV-style results from a (n_candidates, n_splits) score matrix
+    and the (fit, score) seconds of each candidate and split."""
     mean = scores.mean(axis=1)
     # GridSearchCV ranks with method="min" after rounding away float noise.
     order = np.round(mean, 15)
     ranks = np.array([1 + int(np.sum(order > m)) for m in order], dtype=np.int32)
-    results: dict = {"params": grid}
+    results: dict = {
+        "mean_fit_time": times[0].mean(axis=1),
+        "std_fit_time": times[0].std(axis=1),
+        "mean_score_time": times[1].mean(axis=1),
+        "std_score_time": times[1].std(axis=1),
+    }
     for key in ("alpha", "beta"):
         results[f"param_{key}"] = np.ma.MaskedArray(
             [p[key] for p in grid], mask=False, dtype=object
         )
+    results["params"] = grid
     for k in range(scores.shape[1]):
         results[f"split{k}_test_score"] = scores[:, k]
     results["mean_test_score"] = mean
@@ -597,13 +624,18 @@ def _finetune_score(
     keep_proba: bool,
     **transfer,
 ) -> tuple[float, np.ndarray | None]:
-    """Fine-tune one (alpha, beta) from its pretrained state; the score and
-    (``keep_proba``, for the guard) the class probabilities of the held-out rows."""
+    """Fine-tune one (alpha, beta) from its pretrained state; the score,
+    (``keep_proba``, for the guard) the class probabilities of the held-out rows,
+    and the seconds of the fit (from the pretrained state) and of the scoring."""
     with limit_threads(est.n_threads):
+        start = time.perf_counter()
         run = est._prepare_fit(
             X, y, **transfer, preprocessors=snapshot["preprocessors"]
         )
         run.restore(snapshot)
         est._finetune(run)
+        fitted = time.perf_counter()
+        score = scorer(est, X_test, y_test)
+        scored = time.perf_counter()
         proba = est.predict_proba(X_test) if keep_proba else None
-        return scorer(est, X_test, y_test), proba
+        return score, proba, fitted - start, scored - fitted

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from numbers import Integral
 
+import joblib
 import numpy as np
 from sklearn import get_config
 from sklearn.base import (
@@ -77,6 +80,9 @@ class SeedEnsembleClassifier(
     n_jobs : int, default=None
         Copies fitted in parallel, as in ``GridSearchCV``: ``None`` means 1
         unless in a ``joblib.parallel_backend`` context, ``-1`` all processors.
+    verbose : int, default=0
+        When positive, a line on stderr as each copy is fitted (``copy k/n``,
+        seconds so far).
 
     Attributes
     ----------
@@ -113,15 +119,23 @@ class SeedEnsembleClassifier(
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
-        self, estimator=None, n_estimators=5, *, random_state=None, n_jobs=None
+        self,
+        estimator=None,
+        n_estimators=5,
+        *,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
     ):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _template(self):
         return DATNClassifier() if self.estimator is None else self.estimator
@@ -158,9 +172,22 @@ class SeedEnsembleClassifier(
         ]
         if get_config()["enable_metadata_routing"]:
             fit_params = process_routing(self, "fit", **fit_params).estimator.fit
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(member, X, y, fit_params) for member in members
-        )
+        # Copies as they are fitted where the backend can (for the progress lines).
+        backend, _ = joblib.parallel.get_active_backend()
+        as_done = getattr(backend, "supports_return_generator", False)
+        fitted = Parallel(
+            n_jobs=self.n_jobs, return_as="generator" if as_done else "list"
+        )(delayed(_fit_member)(member, X, y, fit_params) for member in members)
+        self.estimators_, start = [], time.perf_counter()
+        for member in fitted:
+            self.estimators_.append(member)
+            if self.verbose:
+                print(
+                    f"[skdatn] SeedEnsembleClassifier: copy {len(self.estimators_)}/"
+                    f"{self.n_estimators} fitted ({time.perf_counter() - start:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
         first = self.estimators_[0]
         self.classes_ = first.classes_  # every copy saw the same y
         for name in ("n_features_in_", "feature_names_in_"):

@@ -49,6 +49,11 @@ def test_equals_grid_search(task):
     ):
         assert_array_equal(clf.cv_results_[key], search.cv_results_[key], err_msg=key)
     assert clf.cv_results_["params"] == search.cv_results_["params"]
+    # The same keys in the same order; fit and score times of every candidate.
+    assert list(clf.cv_results_) == list(search.cv_results_)
+    for key in ("mean_fit_time", "std_fit_time", "mean_score_time"):
+        assert clf.cv_results_[key].shape == (len(clf.cv_results_["params"]),)
+    assert (clf.cv_results_["mean_fit_time"] > 0).all()
     assert clf.best_params_ == search.best_params_
     assert clf.best_score_ == search.best_score_
     assert (clf.alpha_, clf.beta_) == (
@@ -262,3 +267,23 @@ def test_verbose_reports_the_plan_and_each_finished_task(task, capsys):
     assert len(lines) == 15  # the fits' own stages only from verbose=2 on
     DATNClassifierCV(**params, verbose=2).fit(task.X, task.y, **task.fit_params)
     assert "[skdatn] fine-tuning: " in capsys.readouterr().err
+
+
+def test_groups_reach_a_group_splitter(task):
+    from sklearn.model_selection import GroupKFold
+
+    n = len(task.y)
+    groups = np.where(np.arange(n) < 6, 0, 1)  # two groups: 6 rows and the rest
+    held_out = []
+
+    def sizes(estimator, X, y):
+        held_out.append(len(y))
+        return 0.0
+
+    params = {**FAST, "alphas": [1.0], "betas": [1.0], "cv": GroupKFold(2)}
+    DATNClassifierCV(**params, scoring=sizes, fallback=False).fit(
+        task.X, task.y, groups=groups, **task.fit_params
+    )
+    assert sorted(held_out) == sorted([6, n - 6])  # each held-out fold is one group
+    with pytest.raises(ValueError, match="groups"):
+        DATNClassifierCV(**params).fit(task.X, task.y, **task.fit_params)

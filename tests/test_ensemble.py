@@ -188,3 +188,18 @@ def test_the_callers_arrays_are_untouched(task):
     )
     assert_array_equal(task.X, X)
     assert_array_equal(task.y, y)
+
+
+def test_verbose_reports_each_copy(task, capsys):
+    SeedEnsembleClassifier(NET, n_estimators=2, random_state=0, verbose=1).fit(
+        task.X, task.y, **task.fit_params
+    )
+    lines = [x for x in capsys.readouterr().err.splitlines() if "[skdatn]" in x]
+    assert [x.split(" fitted")[0] for x in lines] == [
+        "[skdatn] SeedEnsembleClassifier: copy 1/2",
+        "[skdatn] SeedEnsembleClassifier: copy 2/2",
+    ]
+    SeedEnsembleClassifier(NET, n_estimators=2, random_state=0).fit(
+        task.X, task.y, **task.fit_params
+    )
+    assert "[skdatn]" not in capsys.readouterr().err

@@ -34,7 +34,7 @@ from .._model_selection import (
     BalancedKFold,
     held_out_log_loss,
 )
-from ..datasets import _loaders
+from ..datasets import _fetch, _loaders
 from ..datasets._mfeat import load_mfeat
 from ..datasets._task import make_transfer_task
 from ._controls import CONTROLS
@@ -53,6 +53,8 @@ class DatasetSpec:
     estimator_kwargs: dict = field(default_factory=dict)
     embedded: bool = False
     note: str = ""
+    #: Downloads it into the data home (``skdatn.datasets.fetch_*``), if possible.
+    fetch: Callable[[], Bunch] | None = None
 
 
 def _load_mfeat(data_dir) -> Bunch:
@@ -81,6 +83,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 n_target_unlabeled=180,
                 n_test=300,
             ),
+            fetch=_fetch.fetch_reuters_multilingual,
             note="development tasks",
         ),
         DatasetSpec(
@@ -117,6 +120,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 n_target_unlabeled=15,
                 n_test=30,
             ),
+            fetch=_fetch.fetch_three_sources,
             note="held out; tiny",
         ),
         DatasetSpec(
@@ -204,7 +208,14 @@ class _DataCache:
 
     def get(self, name: str) -> Bunch:
         if name not in self._data:
-            self._data[name] = _check_dataset(name).load(self.data_dir)
+            spec = _check_dataset(name)
+            try:
+                self._data[name] = spec.load(self.data_dir)
+            except FileNotFoundError:
+                # Without --data-dir, a data set that can be downloaded is.
+                if self.data_dir is not None or spec.fetch is None:
+                    raise
+                self._data[name] = spec.fetch()
         return self._data[name]
 
 
@@ -320,7 +331,11 @@ def _ensembled(build: Callable[[dict, int], Any]) -> Callable[[dict, int], Any]:
         networks = ctx.get("networks", 1)
         if networks == 1:
             return estimator
-        return SeedEnsembleClassifier(estimator, networks, random_state=seed)
+        # A line per network: a five-network fit takes minutes.
+        verbose = int(ctx.get("progress", False))
+        return SeedEnsembleClassifier(
+            estimator, networks, random_state=seed, verbose=verbose
+        )
 
     return build_ensemble
 
@@ -497,6 +512,7 @@ def _context(
     n_jobs: int,
     networks: int = 1,
     threads: int | None = None,
+    progress: bool = False,
 ):
     kwargs = dict(DATASETS[task.dataset].estimator_kwargs)
     if quick:
@@ -513,6 +529,7 @@ def _context(
         "n_labeled": split.X.shape[0],
         "sparse": sp.issparse(split.X),
         "quick": quick,
+        "progress": progress,
     }
 
 
@@ -685,7 +702,16 @@ def run_benchmark(
             data = cache.get(task.dataset)
             for seed in seeds:
                 split = build_task(task, data, seed, **overrides)
-                ctx = _context(task, split, grid, quick, n_jobs, networks, threads)
+                ctx = _context(
+                    task,
+                    split,
+                    grid,
+                    quick,
+                    n_jobs,
+                    networks,
+                    threads,
+                    progress=bar.stream is not None,
+                )
                 for method in method_list:
                     row = _reused(done, bar, task, method.name, seed)
                     if row is None:

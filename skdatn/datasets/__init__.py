@@ -1,5 +1,6 @@
 """Data sets and the transfer-task recipe of the paper's protocol."""
 
+from ._fetch import fetch_reuters_multilingual, fetch_three_sources, get_data_home
 from ._loaders import (
     load_cub_image_text,
     load_reuters_multilingual,
@@ -12,6 +13,9 @@ from ._task import make_transfer_task
 
 __all__ = [
     "MFEAT_VIEWS",
+    "fetch_reuters_multilingual",
+    "fetch_three_sources",
+    "get_data_home",
     "load_cub_image_text",
     "load_mfeat",
     "load_reuters_multilingual",

@@ -59,12 +59,24 @@ def _find_file(data_dir, folder: str, filename: str, dataset: str) -> Path:
         if path.is_file():
             return path
     tried = ", ".join(f"'{p}'" for p in candidates)
-    raise FileNotFoundError(
-        f"The {dataset} data file was not found (tried {tried}). Pass data_dir= "
-        f"the folder that holds '{folder}/{filename}' (the project's shared data "
-        f"folder, e.g. '../shared/data'), or set the SKDATN_DATA_DIR environment "
-        f"variable."
+    fetcher = _FETCHERS.get(folder)
+    how = (
+        f"skdatn.datasets.{fetcher}() downloads it from its original location; or "
+        if fetcher
+        else f"the original location is in the data set's description ({dataset}); "
     )
+    raise FileNotFoundError(
+        f"The {dataset} data file was not found (tried {tried}). {how}pass data_dir= "
+        f"the folder that holds '{folder}/{filename}', or set the SKDATN_DATA_DIR "
+        f"environment variable to it."
+    )
+
+
+#: The downloader of each data folder that has one (skdatn.datasets.fetch_*).
+_FETCHERS = {
+    "reuters_multilingual_1200": "fetch_reuters_multilingual",
+    "three_sources": "fetch_three_sources",
+}
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:

@@ -1,14 +1,15 @@
 """Smoke tests of the benchmark: parsing, CV folds, a quick run, table, JSON, plots."""
 
 import json
-import os
 import sys
 import types
-from pathlib import Path
+import warnings
 
 import numpy as np
 import pytest
+from conftest import DATA_DIR, needs_data
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 
 from skdatn import Domain, Pairs
 from skdatn.benchmark import (
@@ -25,13 +26,6 @@ from skdatn.benchmark import (
 from skdatn.benchmark.__main__ import main
 from skdatn.datasets import load_mfeat
 
-DATA_DIR = Path(
-    os.environ.get("SKDATN_DATA_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data"
-)
-needs_data = pytest.mark.skipif(
-    not DATA_DIR.is_dir(), reason=f"shared data folder {DATA_DIR} is absent"
-)
 BUILTIN = [
     "DATN",
     "DATN_sup",
@@ -179,10 +173,14 @@ def test_networks_average_the_datn_family_and_report_each_selection():
 
 def test_cli_quick_writes_json_and_table(tmp_path, capsys):
     out = tmp_path / "results.json"
-    status = main(
-        ["--quick", "--methods", "DNN,SVM", "--seeds", "3", "--out", str(out)]
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = main(
+            ["--quick", "--methods", "DNN,SVM", "--seeds", "3", "--out", str(out)]
+        )
     assert status == 0
+    # Fixed settings: a pretraining at its epoch limit is not news there.
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     captured = capsys.readouterr()
     assert "DNN" in captured.out and "SVM" in captured.out
     # One seed: no spread to show.
@@ -218,7 +216,9 @@ def test_cli_saves_each_row_as_it_comes_and_resumes(tmp_path, monkeypatch, capsy
     # The rerun does only the missing fit and keeps the first one's row.
     fits.clear()
     monkeypatch.setattr(
-        _runner, "fit_and_score", lambda m, *a: (fits.append(m.name), real_fit(m, *a))[1]
+        _runner,
+        "fit_and_score",
+        lambda m, *a: (fits.append(m.name), real_fit(m, *a))[1],
     )
     assert cli.main(argv) == 0
     assert fits == ["SVM"]
@@ -452,3 +452,21 @@ def test_fig4_ticks_sit_at_the_pair_counts_and_the_legend_beside(tmp_path, monke
     legend = ax.get_legend().get_window_extent()
     assert legend.x0 >= ax.get_window_extent().x1  # beside the axes, hiding nothing
     plt.close(fig)
+
+
+def test_without_data_dir_a_missing_data_set_is_downloaded(monkeypatch):
+    import dataclasses
+
+    from skdatn.benchmark import _runner
+
+    def absent(data_dir):
+        raise FileNotFoundError("not in the local data folder")
+
+    spec = dataclasses.replace(
+        _runner.DATASETS["reuters"], load=absent, fetch=lambda: "downloaded"
+    )
+    monkeypatch.setitem(_runner.DATASETS, "reuters", spec)
+    assert _runner._DataCache(None).get("reuters") == "downloaded"
+    # A folder given explicitly is the user's choice: its absence is an error.
+    with pytest.raises(FileNotFoundError, match="local data folder"):
+        _runner._DataCache("/nowhere").get("reuters")

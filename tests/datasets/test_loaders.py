@@ -1,11 +1,9 @@
 """Loaders of the real paired data sets in ../shared/data."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import DATA_DIR, needs_data
 
 from skdatn.datasets import (
     load_cub_image_text,
@@ -13,14 +11,6 @@ from skdatn.datasets import (
     load_three_sources,
     load_webis_cls10_books,
     load_wikipedia_image_text,
-)
-
-DATA_DIR = Path(
-    os.environ.get("SKDATN_DATA_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data"
-)
-needs_data = pytest.mark.skipif(
-    not DATA_DIR.is_dir(), reason=f"shared data folder {DATA_DIR} is absent"
 )
 
 # loader, folder, {view: n_features}, n_items, n_classes

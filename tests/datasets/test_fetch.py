@@ -1,0 +1,117 @@
+"""The fetch_* downloaders: a local file stands in for the remote one."""
+
+import dataclasses
+import hashlib
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+import scipy.io
+import scipy.sparse as sp
+
+from skdatn.datasets import (
+    _fetch,
+    fetch_reuters_multilingual,
+    fetch_three_sources,
+    get_data_home,
+)
+
+
+def fake_mat(path, n=12, widths=(7, 5, 6, 4, 3), sparse=True, seed=0):
+    """A small file with the layout of the originals: views in ``fea``, labels
+    from 1 in ``gt``."""
+    rng = np.random.default_rng(seed)
+    views = np.empty((1, len(widths)), dtype=object)
+    for i, d in enumerate(widths):
+        X = (rng.random((n, d)) < 0.3) * rng.integers(1, 9, size=(n, d))
+        views[0, i] = sp.csc_matrix(X.astype(float)) if sparse else X.astype(np.uint8)
+    gt = (np.arange(n) % 3 + 1).reshape(-1, 1).astype(np.uint8)
+    scipy.io.savemat(path, {"fea": views, "gt": gt})
+    return views, gt
+
+
+@pytest.fixture
+def remote(tmp_path, monkeypatch):
+    """The Reuters original served from a local file, with its own checksum."""
+    source = tmp_path / "remote" / "Reuters.mat"
+    source.parent.mkdir()
+    views, gt = fake_mat(source)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    fake = dataclasses.replace(_fetch.REMOTES["reuters"], sha256=digest)
+    monkeypatch.setitem(_fetch.REMOTES, "reuters", fake)
+    monkeypatch.setattr(_fetch._Remote, "url", property(lambda r: source.as_uri()))
+    return views, gt
+
+
+def test_fetch_downloads_checks_converts_and_then_works_offline(
+    tmp_path, remote, monkeypatch
+):
+    views, gt = remote
+    home = tmp_path / "home"
+    data = fetch_reuters_multilingual(home)
+    for i, name in enumerate(("en", "fr", "de", "it", "es")):
+        np.testing.assert_array_equal(data.views[name], views[0, i].toarray())
+        assert data.views[name].dtype == np.float32
+    np.testing.assert_array_equal(data.target, gt.ravel() - 1)
+    assert (home / "reuters_multilingual_1200" / "reuters_1200_5lang.npz").is_file()
+    assert not list(home.rglob("*.part*"))
+
+    def offline(*args, **kwargs):
+        raise AssertionError("a cached data set must not be downloaded again")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    views_again, y = fetch_reuters_multilingual(home, return_X_y=True)
+    np.testing.assert_array_equal(y, data.target)
+
+
+def test_the_data_home_comes_from_skdatn_data(tmp_path, remote, monkeypatch):
+    monkeypatch.setenv("SKDATN_DATA", str(tmp_path / "env_home"))
+    assert get_data_home() == tmp_path / "env_home"
+    fetch_reuters_multilingual()
+    assert (tmp_path / "env_home" / "reuters_multilingual_1200").is_dir()
+    monkeypatch.delenv("SKDATN_DATA")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert get_data_home() == tmp_path / "user" / "skdatn_data"
+    with pytest.raises(TypeError, match="data_home must be a path"):
+        get_data_home(3)
+
+
+def test_a_file_with_another_checksum_is_refused(tmp_path, remote, monkeypatch):
+    wrong = dataclasses.replace(_fetch.REMOTES["reuters"], sha256="0" * 64)
+    monkeypatch.setitem(_fetch.REMOTES, "reuters", wrong)
+    with pytest.raises(OSError, match="is not the expected one: its SHA-256 is"):
+        fetch_reuters_multilingual(tmp_path / "home")
+    assert not list((tmp_path / "home").rglob("*.mat*"))  # nothing kept
+
+
+def test_offline_and_not_cached_says_what_to_do(tmp_path, remote, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise urllib.error.URLError("no route to host")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    with pytest.raises(
+        OSError, match=r"Could not download .*no route to host.*put it at"
+    ):
+        fetch_reuters_multilingual(tmp_path / "home")
+    with pytest.raises(FileNotFoundError, match="download_if_missing=False"):
+        fetch_reuters_multilingual(tmp_path / "home", download_if_missing=False)
+
+
+def test_three_sources_keeps_its_counts(tmp_path, monkeypatch):
+    source = tmp_path / "3Sources.mat"
+    views, gt = fake_mat(source, widths=(5, 6, 4), sparse=False)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    fake = dataclasses.replace(_fetch.REMOTES["three_sources"], sha256=digest)
+    monkeypatch.setitem(_fetch.REMOTES, "three_sources", fake)
+    monkeypatch.setattr(_fetch._Remote, "url", property(lambda r: source.as_uri()))
+    views_out, y = fetch_three_sources(tmp_path / "home", return_X_y=True)
+    for i, name in enumerate(("bbc", "guardian", "reuters")):
+        np.testing.assert_array_equal(views_out[name], views[0, i])
+    np.testing.assert_array_equal(y, gt.ravel() - 1)
+
+
+def test_the_remotes_are_the_described_originals():
+    for remote in _fetch.REMOTES.values():
+        assert remote.url.startswith("https://raw.githubusercontent.com/")
+        assert remote.commit in remote.url and len(remote.sha256) == 64
