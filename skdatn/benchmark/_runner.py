@@ -104,6 +104,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 n_target_unlabeled=100,
                 n_test=120,
             ),
+            fetch=_fetch.fetch_cub_image_text,
             note="held out",
         ),
         DatasetSpec(
@@ -137,6 +138,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 n_target_unlabeled=150,
                 n_test=250,
             ),
+            fetch=_fetch.fetch_webis_cls10_books,
             note="held out; sparse (densified by the estimator), not in defaults",
         ),
     )

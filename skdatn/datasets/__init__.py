@@ -1,6 +1,12 @@
 """Data sets and the transfer-task recipe of the paper's protocol."""
 
-from ._fetch import fetch_reuters_multilingual, fetch_three_sources, get_data_home
+from ._fetch import (
+    fetch_cub_image_text,
+    fetch_reuters_multilingual,
+    fetch_three_sources,
+    fetch_webis_cls10_books,
+    get_data_home,
+)
 from ._loaders import (
     load_cub_image_text,
     load_reuters_multilingual,
@@ -13,8 +19,10 @@ from ._task import make_transfer_task
 
 __all__ = [
     "MFEAT_VIEWS",
+    "fetch_cub_image_text",
     "fetch_reuters_multilingual",
     "fetch_three_sources",
+    "fetch_webis_cls10_books",
     "get_data_home",
     "load_cub_image_text",
     "load_mfeat",

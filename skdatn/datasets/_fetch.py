@@ -25,11 +25,19 @@ import scipy.sparse as sp
 from ._loaders import (
     REUTERS_VIEWS,
     THREE_SOURCES_VIEWS,
+    load_cub_image_text,
     load_reuters_multilingual,
     load_three_sources,
+    load_webis_cls10_books,
 )
 
-__all__ = ["fetch_reuters_multilingual", "fetch_three_sources", "get_data_home"]
+__all__ = [
+    "fetch_cub_image_text",
+    "fetch_reuters_multilingual",
+    "fetch_three_sources",
+    "fetch_webis_cls10_books",
+    "get_data_home",
+]
 
 #: The data home when neither ``data_home`` nor ``$SKDATN_DATA`` says otherwise.
 DEFAULT_DATA_HOME = os.path.join("~", "skdatn_data")
@@ -68,6 +76,32 @@ REMOTES = {
         "0920aa38676fd7b6953a6de1632d8e508bb3bbcd",
         "data/3Sources.mat",
         "bea41e71bca290a4a6358ddf21b2e3fa24c77199d8e49e25a413e1c7fe6998f1",
+    ),
+    "cub": _Remote(
+        "XLearning-SCU/2023-IJCAI-ProImp",
+        "7f993ecc3e3ca29aa2d7d6a6c3bea0bac0e932c1",
+        "data/cub_googlenet_doc2vec_c10.mat",
+        "3ab7dc9917c520e6931fa3338cb9c6e8b2f6a4050ca8a25c97360e87d7bbfc3a",
+    ),
+    # Webis-CLS-10 books, processed format: English reviews (st), the English
+    # translations (su) of the German reviews (tu), line by line.
+    "webis_st": _Remote(
+        "thanhtunge6/clsa",
+        "92ed1df221918f5e3f6773129e322a6e4b425e5d",
+        "st.txt",
+        "c348d4dd5552e684892923be7248bffad895e4b70afbf8a1a298a74cf5230473",
+    ),
+    "webis_su": _Remote(
+        "thanhtunge6/clsa",
+        "92ed1df221918f5e3f6773129e322a6e4b425e5d",
+        "su.txt",
+        "3349772edef2685f0755e9c8ad0eb3583be0bd67b7c1c23f2d75d6193c89883a",
+    ),
+    "webis_tu": _Remote(
+        "thanhtunge6/clsa",
+        "92ed1df221918f5e3f6773129e322a6e4b425e5d",
+        "tu.txt",
+        "b1b7c8d3842c6dbdecb946f740a4e5fe6233cd45c6779774914c0dfa62bf3b1d",
     ),
 }
 
@@ -149,33 +183,33 @@ def _download(remote: _Remote, folder: Path, download_if_missing: bool) -> Path:
 
 
 def _fetch(
-    name: str,
+    names: tuple[str, ...],
     folder: str,
     npz: str,
-    convert: Callable[[Path], dict],
+    convert: Callable[..., dict],
     data_home,
     download_if_missing: bool,
 ) -> Path:
-    """The folder of data set ``name`` in the data home, its ``npz`` made from
-    the checked original file by ``convert`` when absent."""
+    """The folder of a data set in the data home, its ``npz`` made by
+    ``convert`` from the checked original files ``names`` when absent."""
     root = get_data_home(data_home) / folder
     target = root / npz
     if not target.is_file():
-        original = _download(REMOTES[name], root, download_if_missing)
-        arrays = convert(original)
+        originals = [_download(REMOTES[n], root, download_if_missing) for n in names]
+        arrays = convert(*originals)
         part = root / (npz + ".part.npz")
         np.savez(part, **arrays)
         part.replace(target)
     return root
 
 
-def _mat_views(path: Path, n_views: int) -> tuple[list, np.ndarray]:
-    """The views (cells of ``fea``) and labels (``gt``, from 1) of a .mat file."""
+def _mat_views(path: Path, n_views: int, key: str = "fea") -> tuple[list, np.ndarray]:
+    """The views (cells of ``key``) and labels (``gt``, from 1) of a .mat file."""
     mat = scipy.io.loadmat(path)
-    cells, gt = mat.get("fea"), mat.get("gt")
+    cells, gt = mat.get(key), mat.get("gt")
     if cells is None or gt is None or cells.size != n_views:
         raise ValueError(
-            f"{path} does not hold the expected arrays (fea with {n_views} views, gt)."
+            f"{path} does not hold the expected arrays ({key} with {n_views} views, gt)."
         )
     views = [cells.flat[i] for i in range(n_views)]
     y = np.asarray(gt).ravel().astype(np.int64)
@@ -200,6 +234,68 @@ def _three_sources_arrays(path: Path) -> dict:
         for name, v in zip(THREE_SOURCES_VIEWS, views, strict=True)
     }
     return {**arrays, "y": y}
+
+
+def _cub_arrays(path: Path) -> dict:
+    (image, text), y = _mat_views(path, 2, key="X")
+    return {
+        "X_img": np.asarray(image, dtype=np.float32),
+        "X_txt": np.asarray(text, dtype=np.float32),
+        "y": y,
+    }
+
+
+def _processed_reviews(path: Path) -> tuple[list[dict], np.ndarray]:
+    """Webis-CLS-10's processed format: a review per line, ``token:count`` items
+    then ``#label#:positive`` or ``#label#:negative``."""
+    reviews, labels = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            body, marker, label = line.strip().rpartition("#label#:")
+            if not marker:
+                continue
+            counts: dict[str, int] = {}
+            for item in body.split():
+                token, _, count = item.rpartition(":")
+                counts[token] = counts.get(token, 0) + int(count)
+            reviews.append(counts)
+            labels.append(1 if label == "positive" else 0)
+    return reviews, np.array(labels, dtype=np.int64)
+
+
+def _count_matrix(reviews: list[dict], vocabulary: list[str], prefix: str) -> dict:
+    """The reviews as CSR components (``prefix_data``, ...) over ``vocabulary``."""
+    column = {token: j for j, token in enumerate(vocabulary)}
+    data, indices, indptr = [], [], [0]
+    for counts in reviews:
+        items = sorted((column[t], c) for t, c in counts.items())
+        indices += [j for j, _ in items]
+        data += [c for _, c in items]
+        indptr.append(len(indices))
+    return {
+        f"{prefix}_data": np.array(data, dtype=np.int32),
+        f"{prefix}_indices": np.array(indices, dtype=np.int32),
+        f"{prefix}_indptr": np.array(indptr, dtype=np.int64),
+        f"{prefix}_shape": np.array([len(reviews), len(vocabulary)], dtype=np.int64),
+    }
+
+
+def _webis_arrays(st: Path, su: Path, tu: Path) -> dict:
+    en_train, y_en = _processed_reviews(st)
+    en_pair, _ = _processed_reviews(su)
+    de_pair, y_pair = _processed_reviews(tu)
+    # Each language's columns: its tokens, sorted.
+    vocab_en = sorted(set().union(*en_train, *en_pair))
+    vocab_de = sorted(set().union(*de_pair))
+    return {
+        **_count_matrix(en_train, vocab_en, "en_train"),
+        "y_en_train": y_en,
+        **_count_matrix(en_pair, vocab_en, "en_pair"),
+        **_count_matrix(de_pair, vocab_de, "de_pair"),
+        "y_pair": y_pair,
+        "vocab_en": np.array(vocab_en),
+        "vocab_de": np.array(vocab_de),
+    }
 
 
 def fetch_reuters_multilingual(
@@ -246,7 +342,7 @@ def fetch_reuters_multilingual(
     (1200, 2000)
     """
     root = _fetch(
-        "reuters",
+        ("reuters",),
         "reuters_multilingual_1200",
         "reuters_1200_5lang.npz",
         _reuters_arrays,
@@ -299,7 +395,7 @@ def fetch_three_sources(
     (169, 3560)
     """
     root = _fetch(
-        "three_sources",
+        ("three_sources",),
         "three_sources",
         "3sources_169.npz",
         _three_sources_arrays,
@@ -307,3 +403,114 @@ def fetch_three_sources(
         download_if_missing,
     )
     return load_three_sources(root, return_X_y=return_X_y)
+
+
+def fetch_cub_image_text(
+    data_home: str | os.PathLike | None = None,
+    *,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+):
+    """Download (once) and load CUB image-text: 600 bird images and their descriptions.
+
+    The original is ``data/cub_googlenet_doc2vec_c10.mat`` of the GitHub
+    repository ``XLearning-SCU/2023-IJCAI-ProImp`` at commit ``7f993ec``
+    (3.2 MB; the first 10 classes of CUB-200-2011, 1024-d GoogLeNet image
+    features and 300-d doc2vec text features). It is checked against its
+    SHA-256 and converted to ``cub_image_text/cub_600.npz`` in the data home,
+    which :func:`load_cub_image_text` then reads.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Where to keep the data (:func:`get_data_home`).
+    download_if_missing : bool, default=True
+        Download the file when it is not in the data home; ``False`` raises a
+        ``FileNotFoundError`` instead.
+    return_X_y : bool, default=False
+        Return ``(views, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch or tuple
+        As :func:`load_cub_image_text`.
+
+    Raises
+    ------
+    OSError
+        When the download fails (offline and not cached) or the downloaded
+        file does not have the expected SHA-256.
+
+    Examples
+    --------
+    >>> from skdatn.datasets import fetch_cub_image_text
+    >>> data = fetch_cub_image_text()  # doctest: +SKIP
+    >>> data.views["image"].shape  # doctest: +SKIP
+    (600, 1024)
+    """
+    root = _fetch(
+        ("cub",),
+        "cub_image_text",
+        "cub_600.npz",
+        _cub_arrays,
+        data_home,
+        download_if_missing,
+    )
+    return load_cub_image_text(root, return_X_y=return_X_y)
+
+
+def fetch_webis_cls10_books(
+    data_home: str | os.PathLike | None = None,
+    *,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+):
+    """Download (once) and load the Webis-CLS-10 books slice, English and German.
+
+    The originals are ``st.txt``, ``su.txt`` and ``tu.txt`` of the GitHub
+    repository ``thanhtunge6/clsa`` at commit ``92ed1df`` (2.4 MB; later
+    commits deleted them): 1000 labelled English book reviews, and 800 German
+    reviews with their English machine translations, line by line, in the
+    corpus's processed format (``token:count`` items and a sentiment label).
+    They are checked against their SHA-256 and converted to
+    ``webis_cls10_books_en_de/cls10_books_en_de.npz`` in the data home (word
+    counts over each language's sorted vocabulary), which
+    :func:`load_webis_cls10_books` then reads.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Where to keep the data (:func:`get_data_home`).
+    download_if_missing : bool, default=True
+        Download the files when they are not in the data home; ``False``
+        raises a ``FileNotFoundError`` instead.
+    return_X_y : bool, default=False
+        Return ``(views, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch or tuple
+        As :func:`load_webis_cls10_books`.
+
+    Raises
+    ------
+    OSError
+        When a download fails (offline and not cached) or a downloaded file
+        does not have the expected SHA-256.
+
+    Examples
+    --------
+    >>> from skdatn.datasets import fetch_webis_cls10_books
+    >>> data = fetch_webis_cls10_books()  # doctest: +SKIP
+    >>> data.views["de"].shape  # doctest: +SKIP
+    (800, 18927)
+    """
+    root = _fetch(
+        ("webis_st", "webis_su", "webis_tu"),
+        "webis_cls10_books_en_de",
+        "cls10_books_en_de.npz",
+        _webis_arrays,
+        data_home,
+        download_if_missing,
+    )
+    return load_webis_cls10_books(root, return_X_y=return_X_y)

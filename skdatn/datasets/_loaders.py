@@ -76,6 +76,8 @@ def _find_file(data_dir, folder: str, filename: str, dataset: str) -> Path:
 _FETCHERS = {
     "reuters_multilingual_1200": "fetch_reuters_multilingual",
     "three_sources": "fetch_three_sources",
+    "cub_image_text": "fetch_cub_image_text",
+    "webis_cls10_books_en_de": "fetch_webis_cls10_books",
 }
 
 

@@ -12,8 +12,10 @@ import scipy.sparse as sp
 
 from skdatn.datasets import (
     _fetch,
+    fetch_cub_image_text,
     fetch_reuters_multilingual,
     fetch_three_sources,
+    fetch_webis_cls10_books,
     get_data_home,
 )
 
@@ -31,16 +33,25 @@ def fake_mat(path, n=12, widths=(7, 5, 6, 4, 3), sparse=True, seed=0):
     return views, gt
 
 
+def serve(monkeypatch, files: dict):
+    """The remotes named in ``files`` served from local files, checksums theirs."""
+    for name, path in files.items():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        fake = dataclasses.replace(_fetch.REMOTES[name], sha256=digest)
+        monkeypatch.setitem(_fetch.REMOTES, name, fake)
+    by_file = {_fetch.REMOTES[n].filename: p for n, p in files.items()}
+    monkeypatch.setattr(
+        _fetch._Remote, "url", property(lambda r: by_file[r.filename].as_uri())
+    )
+
+
 @pytest.fixture
 def remote(tmp_path, monkeypatch):
     """The Reuters original served from a local file, with its own checksum."""
     source = tmp_path / "remote" / "Reuters.mat"
     source.parent.mkdir()
     views, gt = fake_mat(source)
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    fake = dataclasses.replace(_fetch.REMOTES["reuters"], sha256=digest)
-    monkeypatch.setitem(_fetch.REMOTES, "reuters", fake)
-    monkeypatch.setattr(_fetch._Remote, "url", property(lambda r: source.as_uri()))
+    serve(monkeypatch, {"reuters": source})
     return views, gt
 
 
@@ -101,10 +112,7 @@ def test_offline_and_not_cached_says_what_to_do(tmp_path, remote, monkeypatch):
 def test_three_sources_keeps_its_counts(tmp_path, monkeypatch):
     source = tmp_path / "3Sources.mat"
     views, gt = fake_mat(source, widths=(5, 6, 4), sparse=False)
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    fake = dataclasses.replace(_fetch.REMOTES["three_sources"], sha256=digest)
-    monkeypatch.setitem(_fetch.REMOTES, "three_sources", fake)
-    monkeypatch.setattr(_fetch._Remote, "url", property(lambda r: source.as_uri()))
+    serve(monkeypatch, {"three_sources": source})
     views_out, y = fetch_three_sources(tmp_path / "home", return_X_y=True)
     for i, name in enumerate(("bbc", "guardian", "reuters")):
         np.testing.assert_array_equal(views_out[name], views[0, i])
@@ -115,3 +123,42 @@ def test_the_remotes_are_the_described_originals():
     for remote in _fetch.REMOTES.values():
         assert remote.url.startswith("https://raw.githubusercontent.com/")
         assert remote.commit in remote.url and len(remote.sha256) == 64
+
+
+def test_cub_reads_the_cells_of_x(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    cells = np.empty((1, 2), dtype=object)
+    cells[0, 0], cells[0, 1] = rng.random((6, 4)), rng.normal(size=(6, 3))
+    source = tmp_path / "cub_googlenet_doc2vec_c10.mat"
+    scipy.io.savemat(source, {"X": cells, "gt": np.array([[1], [2]] * 3)})
+    serve(monkeypatch, {"cub": source})
+    views, y = fetch_cub_image_text(tmp_path / "home", return_X_y=True)
+    np.testing.assert_allclose(views["image"], cells[0, 0].astype(np.float32))
+    np.testing.assert_allclose(views["text"], cells[0, 1].astype(np.float32))
+    np.testing.assert_array_equal(y, [0, 1] * 3)
+
+
+def test_webis_counts_each_token_over_a_sorted_vocabulary(tmp_path, monkeypatch):
+    lines = {
+        "st": ["the:2 book:1 #label#:positive", "bad:1 the:1 #label#:negative"],
+        "su": ["good:1 book:2 #label#:positive", "a:1:b:1 #label#:negative"],
+        "tu": ["gut:1 buch:2 #label#:positive", "schlecht:3 #label#:negative"],
+    }
+    files = {}
+    for name, content in lines.items():
+        files[f"webis_{name}"] = tmp_path / f"{name}.txt"
+        files[f"webis_{name}"].write_text("\n".join(content) + "\n", encoding="utf-8")
+    serve(monkeypatch, files)
+    data = fetch_webis_cls10_books(tmp_path / "home")
+    vocab_en = ["a:1:b", "bad", "book", "good", "the"]  # a token may hold ':'
+    assert data.vocabularies["en"].tolist() == vocab_en
+    assert data.vocabularies["de"].tolist() == ["buch", "gut", "schlecht"]
+    np.testing.assert_array_equal(
+        data.unpaired_views["en"].toarray(), [[0, 0, 1, 0, 2], [0, 1, 0, 0, 1]]
+    )
+    np.testing.assert_array_equal(data.unpaired_target["en"], [1, 0])
+    np.testing.assert_array_equal(
+        data.views["en"].toarray(), [[0, 0, 2, 1, 0], [1, 0, 0, 0, 0]]
+    )
+    np.testing.assert_array_equal(data.views["de"].toarray(), [[2, 1, 0], [0, 0, 3]])
+    np.testing.assert_array_equal(data.target, [1, 0])
