@@ -50,7 +50,8 @@ def _task_name(rows) -> str:
 
 
 def _curves(rows, key):
-    """method -> sorted list of (x, mean, std, source accuracy mean)."""
+    """method -> sorted list of (x, mean, standard error over the seeds, source
+    accuracy mean, number of seeds)."""
     by = {}
     for r in rows:
         x = r["setting"][key]
@@ -59,9 +60,12 @@ def _curves(rows, key):
     for method, points in by.items():
         line = []
         for x in sorted(points):
-            mean, std = summarize(r["accuracy"] for r in points[x])
+            accuracies = [r["accuracy"] for r in points[x] if r["accuracy"] is not None]
+            mean, std = summarize(accuracies)
+            n = len(accuracies)
+            error = std * np.sqrt(n / (n - 1)) / np.sqrt(n) if n > 1 else 0.0
             src, _ = summarize(r.get("source_accuracy") for r in points[x])
-            line.append((x, mean, std, src))
+            line.append((x, mean, error, src, n))
         out[method] = line
     return out
 
@@ -99,7 +103,12 @@ def plot_analyses(rows: Sequence[dict], out_dir: str | os.PathLike) -> list[Path
                 xs = np.array([p[0] for p in line], dtype=float)
                 ys = np.array([p[1] for p in line])
                 es = np.array([p[2] for p in line])
-                ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=method)
+                (drawn,) = ax.plot(xs, ys, marker="o", label=method)
+                # The band: mean ± standard error over the seeds.
+                ax.fill_between(
+                    xs, ys - es, ys + es, color=drawn.get_color(), alpha=0.2
+                )
+            _honest_scale(ax, curves)
             ax.set_xlabel(label)
             ax.set_xscale("log", base=2)
             # After the log scale, which would replace the tick labels: ticks
@@ -112,12 +121,38 @@ def plot_analyses(rows: Sequence[dict], out_dir: str | os.PathLike) -> list[Path
             # Beside the axes: inside, it hid points of the curves.
             ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
             ax.grid(alpha=0.3)
-        ax.set_title(f"{_TITLE[analysis]}\n{_task_name(sub)}", fontsize="medium")
+        seeds = len({r["seed"] for r in sub})
+        spread = "mean ± s.e." if seeds > 1 else "one split"
+        ax.set_title(
+            f"{_TITLE[analysis]}\n{_task_name(sub)}, {spread} over {seeds} seed(s)",
+            fontsize="medium",
+        )
         path = out / filename
         fig.savefig(path, dpi=120, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+#: Smallest span of accuracy a curve figure shows: differences of a point or two
+#: then look as small as they are, not like effects.
+MIN_SPAN = 0.2
+
+
+def _honest_scale(ax, curves) -> None:
+    """A y axis at least ``MIN_SPAN`` tall around the curves, within [0, 1]."""
+    values = [
+        v for line in curves.values() for p in line for v in (p[1] - p[2], p[1] + p[2])
+    ]
+    values = [v for v in values if np.isfinite(v)]
+    if not values:
+        return
+    low, high = min(values), max(values)
+    pad = max(0.0, MIN_SPAN - (high - low)) / 2
+    low, high = max(0.0, low - pad), min(1.0, high + pad)
+    if high - low < MIN_SPAN:  # against a bound of [0, 1]
+        low, high = (0.0, MIN_SPAN) if low == 0.0 else (1.0 - MIN_SPAN, 1.0)
+    ax.set_ylim(low, high)
 
 
 def _ticks_at_sizes(ax, curves) -> None:

@@ -470,3 +470,34 @@ def test_without_data_dir_a_missing_data_set_is_downloaded(monkeypatch):
     # A folder given explicitly is the user's choice: its absence is an error.
     with pytest.raises(FileNotFoundError, match="local data folder"):
         _runner._DataCache("/nowhere").get("reuters")
+
+
+def test_curves_show_the_seeds_spread_on_an_honest_scale(tmp_path, monkeypatch):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from skdatn.benchmark import plot_analyses
+
+    rows = [
+        {
+            "dataset": "mfeat",
+            "source": "fac",
+            "target": "fou",
+            "method": "DATN",
+            "seed": seed,
+            "accuracy": 0.75 + 0.01 * seed + n / 1000,
+            "analysis": "source_unlabeled",
+            "setting": {"n_source_unlabeled": n},
+        }
+        for n in (10, 20)
+        for seed in range(3)
+    ]
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    plot_analyses(rows, tmp_path)
+    (fig,) = figures
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert high - low >= 0.2  # a 0.02 spread does not fill the axis
+    assert low <= 0.75 and high >= 0.79
+    assert ax.collections  # the band of mean ± standard error
+    assert "mean ± s.e. over 3 seed(s)" in ax.get_title()
+    plt.close(fig)
