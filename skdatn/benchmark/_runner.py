@@ -90,6 +90,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "wikipedia",
             _loaders.load_wikipedia_image_text,
             (("text", "image"),),
+            fetch=_fetch.fetch_wikipedia_image_text,
             note="development task",
         ),
         DatasetSpec(

@@ -5,6 +5,7 @@ from ._fetch import (
     fetch_reuters_multilingual,
     fetch_three_sources,
     fetch_webis_cls10_books,
+    fetch_wikipedia_image_text,
     get_data_home,
 )
 from ._loaders import (
@@ -23,6 +24,7 @@ __all__ = [
     "fetch_reuters_multilingual",
     "fetch_three_sources",
     "fetch_webis_cls10_books",
+    "fetch_wikipedia_image_text",
     "get_data_home",
     "load_cub_image_text",
     "load_mfeat",

@@ -29,6 +29,7 @@ from ._loaders import (
     load_reuters_multilingual,
     load_three_sources,
     load_webis_cls10_books,
+    load_wikipedia_image_text,
 )
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "fetch_reuters_multilingual",
     "fetch_three_sources",
     "fetch_webis_cls10_books",
+    "fetch_wikipedia_image_text",
     "get_data_home",
 ]
 
@@ -82,6 +84,12 @@ REMOTES = {
         "7f993ecc3e3ca29aa2d7d6a6c3bea0bac0e932c1",
         "data/cub_googlenet_doc2vec_c10.mat",
         "3ab7dc9917c520e6931fa3338cb9c6e8b2f6a4050ca8a25c97360e87d7bbfc3a",
+    ),
+    "wikipedia": _Remote(
+        "lichuanxiang/SCRATCH",
+        "a3bad26d0b2bb39b59df876c2711bfeb742f9893",
+        "wiki_data.mat",
+        "8167d490086054087b6e39fddad51402e3c1c5bd19f1470ee4c7f04744cb51b6",
     ),
     # Webis-CLS-10 books, processed format: English reviews (st), the English
     # translations (su) of the German reviews (tu), line by line.
@@ -242,6 +250,45 @@ def _cub_arrays(path: Path) -> dict:
         "X_img": np.asarray(image, dtype=np.float32),
         "X_txt": np.asarray(text, dtype=np.float32),
         "y": y,
+    }
+
+
+#: The ten categories of the Wikipedia data set, in the order of its labels.
+WIKIPEDIA_CLASSES = (
+    "art_architecture",
+    "biology",
+    "geography_places",
+    "history",
+    "literature_theatre",
+    "media",
+    "music",
+    "royalty_nobility",
+    "sport_recreation",
+    "warfare",
+)
+
+
+def _wikipedia_arrays(path: Path) -> dict:
+    """The MATLAB 7.3 (HDF5) original: ``I_*`` image and ``T_*`` text features
+    and one-hot labels ``L_*``, one column per document, train then test."""
+    try:
+        import h5py
+    except ImportError as exc:
+        raise ImportError(
+            "fetch_wikipedia_image_text reads a MATLAB 7.3 (HDF5) file, which needs "
+            "h5py: pip install h5py."
+        ) from exc
+    with h5py.File(path, "r") as f:
+        parts = {k: [np.asarray(f[f"{k}_tr"]), np.asarray(f[f"{k}_te"])] for k in "ITL"}
+    n_train = parts["I"][0].shape[1]
+    image, text, onehot = (np.hstack(parts[k]) for k in "ITL")
+    n = image.shape[1]
+    return {
+        "X_img": image.T.astype(np.float32),
+        "X_txt": text.T.astype(np.float32),
+        "y": onehot.argmax(axis=0).astype(np.int64),
+        "is_train": np.arange(n) < n_train,
+        "class_names": np.array(WIKIPEDIA_CLASSES),
     }
 
 
@@ -514,3 +561,60 @@ def fetch_webis_cls10_books(
         download_if_missing,
     )
     return load_webis_cls10_books(root, return_X_y=return_X_y)
+
+
+def fetch_wikipedia_image_text(
+    data_home: str | os.PathLike | None = None,
+    *,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+):
+    """Download (once) and load the Wikipedia image-text data set (2866 sections).
+
+    The original is ``wiki_data.mat`` of the GitHub repository
+    ``lichuanxiang/SCRATCH`` at commit ``a3bad26`` (1 MB; 128-d SIFT
+    bag-of-visual-words image features and 10-d LDA text features, ten
+    categories, 2173 training then 693 test sections). It is a MATLAB 7.3
+    (HDF5) file, read with ``h5py`` (``pip install h5py``), checked against its
+    SHA-256 and converted to ``wikipedia_image_text/wikipedia_2866.npz`` in
+    the data home, which :func:`load_wikipedia_image_text` then reads.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Where to keep the data (:func:`get_data_home`).
+    download_if_missing : bool, default=True
+        Download the file when it is not in the data home; ``False`` raises a
+        ``FileNotFoundError`` instead.
+    return_X_y : bool, default=False
+        Return ``(views, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch or tuple
+        As :func:`load_wikipedia_image_text`.
+
+    Raises
+    ------
+    OSError
+        When the download fails (offline and not cached) or the downloaded
+        file does not have the expected SHA-256.
+    ImportError
+        When h5py, needed to convert the file, is not installed.
+
+    Examples
+    --------
+    >>> from skdatn.datasets import fetch_wikipedia_image_text
+    >>> data = fetch_wikipedia_image_text()  # doctest: +SKIP
+    >>> data.views["image"].shape  # doctest: +SKIP
+    (2866, 128)
+    """
+    root = _fetch(
+        ("wikipedia",),
+        "wikipedia_image_text",
+        "wikipedia_2866.npz",
+        _wikipedia_arrays,
+        data_home,
+        download_if_missing,
+    )
+    return load_wikipedia_image_text(root, return_X_y=return_X_y)

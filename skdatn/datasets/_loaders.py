@@ -78,6 +78,7 @@ _FETCHERS = {
     "three_sources": "fetch_three_sources",
     "cub_image_text": "fetch_cub_image_text",
     "webis_cls10_books_en_de": "fetch_webis_cls10_books",
+    "wikipedia_image_text": "fetch_wikipedia_image_text",
 }
 
 

@@ -16,6 +16,7 @@ from skdatn.datasets import (
     fetch_reuters_multilingual,
     fetch_three_sources,
     fetch_webis_cls10_books,
+    fetch_wikipedia_image_text,
     get_data_home,
 )
 
@@ -162,3 +163,22 @@ def test_webis_counts_each_token_over_a_sorted_vocabulary(tmp_path, monkeypatch)
     )
     np.testing.assert_array_equal(data.views["de"].toarray(), [[2, 1, 0], [0, 0, 3]])
     np.testing.assert_array_equal(data.target, [1, 0])
+
+
+def test_wikipedia_reads_the_matlab_73_file(tmp_path, monkeypatch):
+    h5py = pytest.importorskip("h5py")
+    rng = np.random.default_rng(0)
+    parts = {"tr": 5, "te": 3}
+    source = tmp_path / "wiki_data.mat"
+    with h5py.File(source, "w") as f:  # MATLAB 7.3: one column per document
+        for part, n in parts.items():
+            f[f"I_{part}"] = rng.random((128, n))
+            f[f"T_{part}"] = rng.random((10, n))
+            f[f"L_{part}"] = np.eye(10)[:, np.arange(n) % 10]
+        expected_image = np.hstack([f["I_tr"][()], f["I_te"][()]]).T
+    serve(monkeypatch, {"wikipedia": source})
+    data = fetch_wikipedia_image_text(tmp_path / "home")
+    np.testing.assert_allclose(data.views["image"], expected_image.astype(np.float32))
+    np.testing.assert_array_equal(data.target, [0, 1, 2, 3, 4, 0, 1, 2])
+    np.testing.assert_array_equal(data.is_train, [True] * 5 + [False] * 3)
+    assert data.class_names[0] == "art_architecture" and len(data.class_names) == 10
