@@ -147,11 +147,12 @@ def _honest_scale(ax, curves) -> None:
     values = [v for v in values if np.isfinite(v)]
     if not values:
         return
-    low, high = min(values), max(values)
-    pad = max(0.0, MIN_SPAN - (high - low)) / 2
-    low, high = max(0.0, low - pad), min(1.0, high + pad)
-    if high - low < MIN_SPAN:  # against a bound of [0, 1]
-        low, high = (0.0, MIN_SPAN) if low == 0.0 else (1.0 - MIN_SPAN, 1.0)
+    center = (min(values) + max(values)) / 2
+    half = max(MIN_SPAN, max(values) - min(values)) / 2
+    low, high = center - half, center + half
+    # Shifted, not shrunk, where it would leave [0, 1].
+    low, high = low - max(0.0, high - 1.0), high - max(0.0, high - 1.0)
+    low, high = low + max(0.0, -low), high + max(0.0, -low)
     ax.set_ylim(low, high)
 
 

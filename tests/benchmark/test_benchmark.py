@@ -496,8 +496,24 @@ def test_curves_show_the_seeds_spread_on_an_honest_scale(tmp_path, monkeypatch):
     (fig,) = figures
     ax = fig.axes[0]
     low, high = ax.get_ylim()
-    assert high - low >= 0.2  # a 0.02 spread does not fill the axis
-    assert low <= 0.75 and high >= 0.79
+    assert high - low >= 0.2 - 1e-9  # a 0.02 spread does not fill the axis
+    assert low <= 0.75 and high >= 0.79 and 0.0 <= low and high <= 1.0
     assert ax.collections  # the band of mean ± standard error
     assert "mean ± s.e. over 3 seed(s)" in ax.get_title()
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "means", [[0.549, 0.545, 0.569], [0.98, 0.99], [0.01, 0.02], [0.3, 0.7]]
+)
+def test_the_y_axis_holds_the_curves_and_their_bands(means):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from skdatn.benchmark._plots import MIN_SPAN, _honest_scale
+
+    fig, ax = plt.subplots()
+    _honest_scale(ax, {"DATN": [(i, m, 0.011, None, 5) for i, m in enumerate(means)]})
+    low, high = ax.get_ylim()
+    assert 0.0 <= low <= min(means) - 0.011 + 1e-9 or low == 0.0
+    assert max(means) + 0.011 - 1e-9 <= high <= 1.0 or high == 1.0
+    assert high - low >= MIN_SPAN - 1e-9
     plt.close(fig)
