@@ -345,276 +345,148 @@ def _webis_arrays(st: Path, su: Path, tu: Path) -> dict:
     }
 
 
-def fetch_reuters_multilingual(
-    data_home: str | os.PathLike | None = None,
-    *,
-    download_if_missing: bool = True,
-    return_X_y: bool = False,
-):
-    """Download (once) and load the multilingual Reuters sample.
+_FETCH_DOC = """Download (once) and load {title}.
 
-    The original is ``data/Reuters.mat`` of the GitHub repository
-    ``youweiliang/Multi-view_Graph_Learning`` at commit ``0920aa3``
-    (1.7 MB; 1200 documents in English, French, German, Italian and Spanish,
-    tf-idf over 2000 words each, six topics). It is checked against its
-    SHA-256 and converted to ``reuters_multilingual_1200/reuters_1200_5lang.npz``
-    in the data home, which :func:`load_reuters_multilingual` then reads.
+{source} It is checked against its SHA-256 and converted to ``{folder}/{npz}``
+in the data home, which :func:`{load}` then reads; later calls read that file,
+offline.
 
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Where to keep the data (:func:`get_data_home`).
-    download_if_missing : bool, default=True
-        Download the file when it is not in the data home; ``False`` raises a
-        ``FileNotFoundError`` instead.
-    return_X_y : bool, default=False
-        Return ``(views, y)`` instead of a Bunch.
+Parameters
+----------
+data_home : str or path-like, default=None
+    Where to keep the data (:func:`get_data_home`).
+download_if_missing : bool, default=True
+    Download the original when it is not in the data home; ``False`` raises a
+    ``FileNotFoundError`` instead.
+return_X_y : bool, default=False
+    Return ``(views, y)`` instead of a Bunch.
 
-    Returns
-    -------
-    data : Bunch or tuple
-        As :func:`load_reuters_multilingual`.
+Returns
+-------
+data : Bunch or tuple
+    As :func:`{load}`.
 
-    Raises
-    ------
-    OSError
-        When the download fails (offline and not cached) or the downloaded
-        file does not have the expected SHA-256.
+Raises
+------
+OSError
+    When the download fails (offline and not cached) or a downloaded file does
+    not have the expected SHA-256.{extra_raises}
 
-    Examples
-    --------
-    >>> from skdatn.datasets import fetch_reuters_multilingual
-    >>> data = fetch_reuters_multilingual()  # doctest: +SKIP
-    >>> data.views["en"].shape  # doctest: +SKIP
-    (1200, 2000)
-    """
-    root = _fetch(
-        ("reuters",),
-        "reuters_multilingual_1200",
-        "reuters_1200_5lang.npz",
-        _reuters_arrays,
-        data_home,
-        download_if_missing,
+Examples
+--------
+>>> from skdatn.datasets import {name}
+>>> data = {name}()  # doctest: +SKIP
+>>> data.views["{view}"].shape  # doctest: +SKIP
+{shape}
+"""
+
+
+def _fetcher(
+    name: str,
+    remotes: tuple[str, ...],
+    folder: str,
+    npz: str,
+    convert: Callable[..., dict],
+    load: Callable,
+    **doc: str,
+) -> Callable:
+    """The public ``fetch_*`` function of one data set (its docstring from
+    :data:`_FETCH_DOC`)."""
+
+    def fetch(
+        data_home: str | os.PathLike | None = None,
+        *,
+        download_if_missing: bool = True,
+        return_X_y: bool = False,
+    ):
+        root = _fetch(remotes, folder, npz, convert, data_home, download_if_missing)
+        return load(root, return_X_y=return_X_y)
+
+    fetch.__name__ = fetch.__qualname__ = name
+    fetch.__doc__ = _FETCH_DOC.format(
+        name=name, folder=folder, npz=npz, load=load.__name__, **doc
     )
-    return load_reuters_multilingual(root, return_X_y=return_X_y)
+    return fetch
 
 
-def fetch_three_sources(
-    data_home: str | os.PathLike | None = None,
-    *,
-    download_if_missing: bool = True,
-    return_X_y: bool = False,
-):
-    """Download (once) and load 3Sources: 169 stories from BBC, Guardian and Reuters.
-
-    The original is ``data/3Sources.mat`` of the GitHub repository
-    ``youweiliang/Multi-view_Graph_Learning`` at commit ``0920aa3`` (115 kB;
-    term counts over each outlet's own vocabulary, six topics). It is checked
-    against its SHA-256 and converted to ``three_sources/3sources_169.npz`` in
-    the data home, which :func:`load_three_sources` then reads.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Where to keep the data (:func:`get_data_home`).
-    download_if_missing : bool, default=True
-        Download the file when it is not in the data home; ``False`` raises a
-        ``FileNotFoundError`` instead.
-    return_X_y : bool, default=False
-        Return ``(views, y)`` instead of a Bunch.
-
-    Returns
-    -------
-    data : Bunch or tuple
-        As :func:`load_three_sources`.
-
-    Raises
-    ------
-    OSError
-        When the download fails (offline and not cached) or the downloaded
-        file does not have the expected SHA-256.
-
-    Examples
-    --------
-    >>> from skdatn.datasets import fetch_three_sources
-    >>> data = fetch_three_sources()  # doctest: +SKIP
-    >>> data.views["bbc"].shape  # doctest: +SKIP
-    (169, 3560)
-    """
-    root = _fetch(
-        ("three_sources",),
-        "three_sources",
-        "3sources_169.npz",
-        _three_sources_arrays,
-        data_home,
-        download_if_missing,
-    )
-    return load_three_sources(root, return_X_y=return_X_y)
-
-
-def fetch_cub_image_text(
-    data_home: str | os.PathLike | None = None,
-    *,
-    download_if_missing: bool = True,
-    return_X_y: bool = False,
-):
-    """Download (once) and load CUB image-text: 600 bird images and their descriptions.
-
-    The original is ``data/cub_googlenet_doc2vec_c10.mat`` of the GitHub
-    repository ``XLearning-SCU/2023-IJCAI-ProImp`` at commit ``7f993ec``
-    (3.2 MB; the first 10 classes of CUB-200-2011, 1024-d GoogLeNet image
-    features and 300-d doc2vec text features). It is checked against its
-    SHA-256 and converted to ``cub_image_text/cub_600.npz`` in the data home,
-    which :func:`load_cub_image_text` then reads.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Where to keep the data (:func:`get_data_home`).
-    download_if_missing : bool, default=True
-        Download the file when it is not in the data home; ``False`` raises a
-        ``FileNotFoundError`` instead.
-    return_X_y : bool, default=False
-        Return ``(views, y)`` instead of a Bunch.
-
-    Returns
-    -------
-    data : Bunch or tuple
-        As :func:`load_cub_image_text`.
-
-    Raises
-    ------
-    OSError
-        When the download fails (offline and not cached) or the downloaded
-        file does not have the expected SHA-256.
-
-    Examples
-    --------
-    >>> from skdatn.datasets import fetch_cub_image_text
-    >>> data = fetch_cub_image_text()  # doctest: +SKIP
-    >>> data.views["image"].shape  # doctest: +SKIP
-    (600, 1024)
-    """
-    root = _fetch(
-        ("cub",),
-        "cub_image_text",
-        "cub_600.npz",
-        _cub_arrays,
-        data_home,
-        download_if_missing,
-    )
-    return load_cub_image_text(root, return_X_y=return_X_y)
-
-
-def fetch_webis_cls10_books(
-    data_home: str | os.PathLike | None = None,
-    *,
-    download_if_missing: bool = True,
-    return_X_y: bool = False,
-):
-    """Download (once) and load the Webis-CLS-10 books slice, English and German.
-
-    The originals are ``st.txt``, ``su.txt`` and ``tu.txt`` of the GitHub
-    repository ``thanhtunge6/clsa`` at commit ``92ed1df`` (2.4 MB; later
-    commits deleted them): 1000 labelled English book reviews, and 800 German
-    reviews with their English machine translations, line by line, in the
-    corpus's processed format (``token:count`` items and a sentiment label).
-    They are checked against their SHA-256 and converted to
-    ``webis_cls10_books_en_de/cls10_books_en_de.npz`` in the data home (word
-    counts over each language's sorted vocabulary), which
-    :func:`load_webis_cls10_books` then reads.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Where to keep the data (:func:`get_data_home`).
-    download_if_missing : bool, default=True
-        Download the files when they are not in the data home; ``False``
-        raises a ``FileNotFoundError`` instead.
-    return_X_y : bool, default=False
-        Return ``(views, y)`` instead of a Bunch.
-
-    Returns
-    -------
-    data : Bunch or tuple
-        As :func:`load_webis_cls10_books`.
-
-    Raises
-    ------
-    OSError
-        When a download fails (offline and not cached) or a downloaded file
-        does not have the expected SHA-256.
-
-    Examples
-    --------
-    >>> from skdatn.datasets import fetch_webis_cls10_books
-    >>> data = fetch_webis_cls10_books()  # doctest: +SKIP
-    >>> data.views["de"].shape  # doctest: +SKIP
-    (800, 18927)
-    """
-    root = _fetch(
-        ("webis_st", "webis_su", "webis_tu"),
-        "webis_cls10_books_en_de",
-        "cls10_books_en_de.npz",
-        _webis_arrays,
-        data_home,
-        download_if_missing,
-    )
-    return load_webis_cls10_books(root, return_X_y=return_X_y)
-
-
-def fetch_wikipedia_image_text(
-    data_home: str | os.PathLike | None = None,
-    *,
-    download_if_missing: bool = True,
-    return_X_y: bool = False,
-):
-    """Download (once) and load the Wikipedia image-text data set (2866 sections).
-
-    The original is ``wiki_data.mat`` of the GitHub repository
-    ``lichuanxiang/SCRATCH`` at commit ``a3bad26`` (1 MB; 128-d SIFT
-    bag-of-visual-words image features and 10-d LDA text features, ten
-    categories, 2173 training then 693 test sections). It is a MATLAB 7.3
-    (HDF5) file, read with ``h5py`` (``pip install h5py``), checked against its
-    SHA-256 and converted to ``wikipedia_image_text/wikipedia_2866.npz`` in
-    the data home, which :func:`load_wikipedia_image_text` then reads.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Where to keep the data (:func:`get_data_home`).
-    download_if_missing : bool, default=True
-        Download the file when it is not in the data home; ``False`` raises a
-        ``FileNotFoundError`` instead.
-    return_X_y : bool, default=False
-        Return ``(views, y)`` instead of a Bunch.
-
-    Returns
-    -------
-    data : Bunch or tuple
-        As :func:`load_wikipedia_image_text`.
-
-    Raises
-    ------
-    OSError
-        When the download fails (offline and not cached) or the downloaded
-        file does not have the expected SHA-256.
-    ImportError
-        When h5py, needed to convert the file, is not installed.
-
-    Examples
-    --------
-    >>> from skdatn.datasets import fetch_wikipedia_image_text
-    >>> data = fetch_wikipedia_image_text()  # doctest: +SKIP
-    >>> data.views["image"].shape  # doctest: +SKIP
-    (2866, 128)
-    """
-    root = _fetch(
-        ("wikipedia",),
-        "wikipedia_image_text",
-        "wikipedia_2866.npz",
-        _wikipedia_arrays,
-        data_home,
-        download_if_missing,
-    )
-    return load_wikipedia_image_text(root, return_X_y=return_X_y)
+fetch_reuters_multilingual = _fetcher(
+    "fetch_reuters_multilingual",
+    ("reuters",),
+    "reuters_multilingual_1200",
+    "reuters_1200_5lang.npz",
+    _reuters_arrays,
+    load_reuters_multilingual,
+    title="the multilingual Reuters sample: 1200 documents in 5 languages",
+    source="The original is ``data/Reuters.mat`` of the GitHub repository\n"
+    "``youweiliang/Multi-view_Graph_Learning`` at commit ``0920aa3`` (1.7 MB;\n"
+    "tf-idf over 2000 words per language, six topics).",
+    extra_raises="",
+    view="en",
+    shape="(1200, 2000)",
+)
+fetch_three_sources = _fetcher(
+    "fetch_three_sources",
+    ("three_sources",),
+    "three_sources",
+    "3sources_169.npz",
+    _three_sources_arrays,
+    load_three_sources,
+    title="3Sources: 169 stories from BBC, The Guardian and Reuters",
+    source="The original is ``data/3Sources.mat`` of the GitHub repository\n"
+    "``youweiliang/Multi-view_Graph_Learning`` at commit ``0920aa3`` (115 kB;\n"
+    "term counts over each outlet's own vocabulary, six topics).",
+    extra_raises="",
+    view="bbc",
+    shape="(169, 3560)",
+)
+fetch_cub_image_text = _fetcher(
+    "fetch_cub_image_text",
+    ("cub",),
+    "cub_image_text",
+    "cub_600.npz",
+    _cub_arrays,
+    load_cub_image_text,
+    title="CUB image-text: 600 bird images and their descriptions",
+    source="The original is ``data/cub_googlenet_doc2vec_c10.mat`` of the GitHub\n"
+    "repository ``XLearning-SCU/2023-IJCAI-ProImp`` at commit ``7f993ec`` (3.2 MB;\n"
+    "the first 10 classes of CUB-200-2011, 1024-d GoogLeNet image features and\n"
+    "300-d doc2vec text features).",
+    extra_raises="",
+    view="image",
+    shape="(600, 1024)",
+)
+fetch_webis_cls10_books = _fetcher(
+    "fetch_webis_cls10_books",
+    ("webis_st", "webis_su", "webis_tu"),
+    "webis_cls10_books_en_de",
+    "cls10_books_en_de.npz",
+    _webis_arrays,
+    load_webis_cls10_books,
+    title="the Webis-CLS-10 books slice, English and German",
+    source="The originals are ``st.txt``, ``su.txt`` and ``tu.txt`` of the GitHub\n"
+    "repository ``thanhtunge6/clsa`` at commit ``92ed1df`` (2.4 MB; later commits\n"
+    "deleted them): 1000 labelled English book reviews, and 800 German reviews\n"
+    "with their English machine translations, line by line, in the corpus's\n"
+    "processed format (``token:count`` items and a sentiment label), counted\n"
+    "over each language's sorted vocabulary.",
+    extra_raises="",
+    view="de",
+    shape="(800, 18927)",
+)
+fetch_wikipedia_image_text = _fetcher(
+    "fetch_wikipedia_image_text",
+    ("wikipedia",),
+    "wikipedia_image_text",
+    "wikipedia_2866.npz",
+    _wikipedia_arrays,
+    load_wikipedia_image_text,
+    title="the Wikipedia image-text data set: 2866 article sections",
+    source="The original is ``wiki_data.mat`` of the GitHub repository\n"
+    "``lichuanxiang/SCRATCH`` at commit ``a3bad26`` (1 MB; 128-d SIFT\n"
+    "bag-of-visual-words image features and 10-d LDA text features, ten\n"
+    "categories, 2173 training then 693 test sections), a MATLAB 7.3 (HDF5)\n"
+    "file read with h5py (``pip install h5py``).",
+    extra_raises="\nImportError\n    When h5py, needed to read the original, is not installed.",
+    view="image",
+    shape="(2866, 128)",
+)
