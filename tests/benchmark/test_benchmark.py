@@ -396,28 +396,41 @@ def test_cli_sizes(tmp_path, capsys):
         assert message in capsys.readouterr().err
 
 
-def test_fig3_ticks_show_the_source_accuracy(tmp_path, monkeypatch):
+def analysis_row(analysis: str, setting: dict, method: str, seed: int, accuracy):
+    """A row of run_analyses on mfeat fac>fou."""
+    return {
+        "dataset": "mfeat",
+        "source": "fac",
+        "target": "fou",
+        "method": method,
+        "seed": seed,
+        "accuracy": accuracy,
+        "analysis": analysis,
+        "setting": setting,
+    }
+
+
+def plotted(rows, tmp_path, monkeypatch):
+    """The one figure plot_analyses draws from ``rows`` (kept open)."""
     plt = pytest.importorskip("matplotlib.pyplot")
     from skdatn.benchmark import plot_analyses
 
-    rows = [
-        {
-            "dataset": "mfeat",
-            "source": "fac",
-            "target": "fou",
-            "method": "DATN_sup",
-            "seed": 0,
-            "accuracy": 0.5 + n / 1000,
-            "analysis": "source_labels",
-            "setting": {"source_labels": n},
-            "source_accuracy": acc,
-        }
-        for n, acc in [(25, 0.828), (100, 0.922)]
-    ]
     figures = []
     monkeypatch.setattr(plt, "close", figures.append)
     plot_analyses(rows, tmp_path)
     (fig,) = figures
+    return plt, fig
+
+
+def test_fig3_ticks_show_the_source_accuracy(tmp_path, monkeypatch):
+    rows = [
+        {
+            **analysis_row("source_labels", {"source_labels": n}, "DATN_sup", 0, 0.5),
+            "source_accuracy": acc,
+        }
+        for n, acc in [(25, 0.828), (100, 0.922)]
+    ]
+    plt, fig = plotted(rows, tmp_path, monkeypatch)
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert labels == ["25\n0.83", "100\n0.92"]
     assert fig.axes[0].get_xscale() == "log"
@@ -425,27 +438,12 @@ def test_fig3_ticks_show_the_source_accuracy(tmp_path, monkeypatch):
 
 
 def test_fig4_ticks_sit_at_the_pair_counts_and_the_legend_beside(tmp_path, monkeypatch):
-    plt = pytest.importorskip("matplotlib.pyplot")
-    from skdatn.benchmark import plot_analyses
-
     rows = [
-        {
-            "dataset": "mfeat",
-            "source": "fac",
-            "target": "fou",
-            "method": method,
-            "seed": 0,
-            "accuracy": 0.5 + n / 100,
-            "analysis": "pairs",
-            "setting": {"n_pairs": n},
-        }
+        analysis_row("pairs", {"n_pairs": n}, method, 0, 0.5 + n / 100)
         for n in (4, 9, 18, 35)
         for method in ("DATN", "HHTL")
     ]
-    figures = []
-    monkeypatch.setattr(plt, "close", figures.append)
-    plot_analyses(rows, tmp_path)
-    (fig,) = figures
+    plt, fig = plotted(rows, tmp_path, monkeypatch)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["4", "9", "18", "35"]
     assert list(ax.get_xticks()) == [4, 9, 18, 35]
@@ -473,27 +471,19 @@ def test_without_data_dir_a_missing_data_set_is_downloaded(monkeypatch):
 
 
 def test_curves_show_the_seeds_spread_on_an_honest_scale(tmp_path, monkeypatch):
-    plt = pytest.importorskip("matplotlib.pyplot")
-    from skdatn.benchmark import plot_analyses
-
+    setting = "n_source_unlabeled"
     rows = [
-        {
-            "dataset": "mfeat",
-            "source": "fac",
-            "target": "fou",
-            "method": "DATN",
-            "seed": seed,
-            "accuracy": 0.75 + 0.01 * seed + n / 1000,
-            "analysis": "source_unlabeled",
-            "setting": {"n_source_unlabeled": n},
-        }
+        analysis_row(
+            "source_unlabeled",
+            {setting: n},
+            "DATN",
+            seed,
+            0.75 + 0.01 * seed + n / 1000,
+        )
         for n in (10, 20)
         for seed in range(3)
     ]
-    figures = []
-    monkeypatch.setattr(plt, "close", figures.append)
-    plot_analyses(rows, tmp_path)
-    (fig,) = figures
+    plt, fig = plotted(rows, tmp_path, monkeypatch)
     ax = fig.axes[0]
     low, high = ax.get_ylim()
     assert high - low >= 0.2 - 1e-9  # a 0.02 spread does not fill the axis
