@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from ._loaders import (
     REUTERS_VIEWS,
     THREE_SOURCES_VIEWS,
+    folder_path,
     load_cub_image_text,
     load_reuters_multilingual,
     load_three_sources,
@@ -135,14 +136,7 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     >>> get_data_home(tempfile.mkdtemp()).is_dir()
     True
     """
-    if data_home is None:
-        data_home = os.environ.get("SKDATN_DATA") or DEFAULT_DATA_HOME
-    if not isinstance(data_home, (str, os.PathLike)):
-        raise TypeError(
-            f"data_home must be a path (str or os.PathLike) or None, "
-            f"got {type(data_home).__name__}."
-        )
-    path = Path(data_home).expanduser()
+    path = folder_path(data_home, "data_home", "SKDATN_DATA", DEFAULT_DATA_HOME)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

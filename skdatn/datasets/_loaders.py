@@ -39,16 +39,22 @@ REUTERS_VIEWS = ("en", "fr", "de", "it", "es")
 THREE_SOURCES_VIEWS = ("bbc", "guardian", "reuters")
 
 
+def folder_path(value, name: str, env: str, default: str) -> Path:
+    """The folder ``value``, else ``$env``, else ``default`` (``~`` expanded);
+    ``name`` is the argument named in the error for a value that is not a path."""
+    if value is None:
+        value = os.environ.get(env) or default
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(
+            f"{name} must be a path (str or os.PathLike) or None, "
+            f"got {type(value).__name__}."
+        )
+    return Path(value).expanduser()
+
+
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
     """The data folder: ``data_dir``, else ``$SKDATN_DATA_DIR``, else the default."""
-    if data_dir is None:
-        data_dir = os.environ.get("SKDATN_DATA_DIR") or DEFAULT_DATA_DIR
-    if not isinstance(data_dir, (str, os.PathLike)):
-        raise TypeError(
-            f"data_dir must be a path (str or os.PathLike) or None, "
-            f"got {type(data_dir).__name__}."
-        )
-    return Path(data_dir)
+    return folder_path(data_dir, "data_dir", "SKDATN_DATA_DIR", DEFAULT_DATA_DIR)
 
 
 def _find_file(data_dir, folder: str, filename: str, dataset: str) -> Path:
