@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from numbers import Integral
 
-import joblib
 import numpy as np
 from sklearn.base import _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.utils import _safe_indexing
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.parallel import delayed
 
 from ._datn import DATNClassifier
 from ._model_selection import (
@@ -24,6 +22,7 @@ from ._model_selection import (
     calibrated_log_loss,
     held_out_log_loss,
 )
+from ._progress import parallel_as_done, say
 from ._threads import limit_threads, threads_limited
 from ._torch.training import TrainingDivergedError
 from ._validation import validate_transfer_fit
@@ -414,13 +413,7 @@ class DATNClassifierCV(DATNClassifier):
             f"{len(keys)} source and {len(folds) * len(keys)} target pretrainings"
             + (", and the target-only model of each fold" if guard else "")
         )
-        # Results as they finish (for the progress lines) where the backend can
-        # (Ray's cannot: the lines then come when a round ends).
-        backend, _ = joblib.parallel.get_active_backend()
-        as_done = getattr(backend, "supports_return_generator", False)
-        with Parallel(
-            n_jobs=self.n_jobs, return_as="generator" if as_done else "list"
-        ) as parallel:
+        with parallel_as_done(self.n_jobs) as parallel:
             # 1. The source pathway's pretraining sees only source rows: it is the
             # same in every fold (and in the refit), so it runs once per beta group.
             X_train, y_train = folds[0][:2]
@@ -506,7 +499,7 @@ class DATNClassifierCV(DATNClassifier):
 
     def _say(self, line: str) -> None:
         if self.verbose:
-            print(f"[skdatn] {line}", file=sys.stderr, flush=True)
+            say(line)
 
     def _progress(self, parallel, tasks: list, labels: list[str], scored=False):
         """The results of ``tasks`` run by ``parallel``, in order; with

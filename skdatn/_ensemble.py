@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from numbers import Integral
 
-import joblib
 import numpy as np
 from sklearn import get_config
 from sklearn.base import (
@@ -26,10 +24,11 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ._datn import DATNClassifier
+from ._progress import parallel_as_done, say
 
 _MAX_SEED = np.iinfo(np.int32).max
 
@@ -172,21 +171,16 @@ class SeedEnsembleClassifier(
         ]
         if get_config()["enable_metadata_routing"]:
             fit_params = process_routing(self, "fit", **fit_params).estimator.fit
-        # Copies as they are fitted where the backend can (for the progress lines).
-        backend, _ = joblib.parallel.get_active_backend()
-        as_done = getattr(backend, "supports_return_generator", False)
-        fitted = Parallel(
-            n_jobs=self.n_jobs, return_as="generator" if as_done else "list"
-        )(delayed(_fit_member)(member, X, y, fit_params) for member in members)
+        fitted = parallel_as_done(self.n_jobs)(
+            delayed(_fit_member)(member, X, y, fit_params) for member in members
+        )
         self.estimators_, start = [], time.perf_counter()
         for member in fitted:
             self.estimators_.append(member)
             if self.verbose:
-                print(
-                    f"[skdatn] SeedEnsembleClassifier: copy {len(self.estimators_)}/"
-                    f"{self.n_estimators} fitted ({time.perf_counter() - start:.1f} s)",
-                    file=sys.stderr,
-                    flush=True,
+                say(
+                    f"SeedEnsembleClassifier: copy {len(self.estimators_)}/"
+                    f"{self.n_estimators} fitted ({time.perf_counter() - start:.1f} s)"
                 )
         first = self.estimators_[0]
         self.classes_ = first.classes_  # every copy saw the same y

@@ -51,7 +51,7 @@ class _SquaredNorm(torch.autograd.Function):
     @staticmethod
     def forward(ctx, w: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(w)
-        flat = w.reshape(-1) if w.is_contiguous() else w.t().reshape(-1)
+        flat = w.reshape(-1)
         return torch.dot(flat, flat)
 
     @staticmethod

@@ -66,14 +66,17 @@ class SparseBatch:
             self.offset,
         )
 
-    def to_dense(self) -> torch.Tensor:
-        """The rows as a dense tensor, offset added (for checks, not training)."""
-        n, d = self.shape
-        row = torch.repeat_interleave(
+    def row_ids(self) -> torch.Tensor:
+        """The row of each stored entry."""
+        n = self.shape[0]
+        return torch.repeat_interleave(
             torch.arange(n, device=self.col.device), self.crow.diff()
         )
-        dense = torch.zeros((n, d), dtype=self.val.dtype, device=self.val.device)
-        dense[row, self.col] = self.val
+
+    def to_dense(self) -> torch.Tensor:
+        """The rows as a dense tensor, offset added (for checks, not training)."""
+        dense = torch.zeros(self.shape, dtype=self.val.dtype, device=self.val.device)
+        dense[self.row_ids(), self.col] = self.val
         return dense if self.offset is None else dense + self.offset
 
     def matmul(self, W: torch.Tensor) -> torch.Tensor:
@@ -84,14 +87,11 @@ class SparseBatch:
         """The transpose of ``X_s`` in CSR form (column pointers, row of each
         entry, value of each entry, entries sorted by column), computed once."""
         if self._columns is None:
-            n, d = self.shape
-            row = torch.repeat_interleave(
-                torch.arange(n, device=self.col.device), self.crow.diff()
-            )
+            d = self.n_features
             order = torch.argsort(self.col, stable=True)
             ptr = torch.zeros(d + 1, dtype=torch.long, device=self.col.device)
             torch.cumsum(torch.bincount(self.col, minlength=d), 0, out=ptr[1:])
-            self._columns = (ptr, row[order], self.val[order])
+            self._columns = (ptr, self.row_ids()[order], self.val[order])
         return self._columns
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
 
+from .._progress import say
 from .data import RowStore
 from .losses import (
     mmd_loss,
@@ -358,7 +358,7 @@ def _run_stage(
             parts = " ".join(
                 f"{k}={v:.4g}" for k, v in record.items() if k not in ("stage", "epoch")
             )
-            _say(f"{stage} epoch {epoch}/{n_epochs} ({_since(start)}): {parts}")
+            say(f"{stage} epoch {epoch}/{n_epochs} ({_since(start)}): {parts}")
         if not math.isfinite(record["loss"]):
             raise diverged(
                 stage, epoch, f"the loss became {record['loss']}", cfg, history
@@ -376,15 +376,11 @@ def _run_stage(
             cfg.on_limit(stage)
     if cfg.verbose and epoch:
         first = history[-epoch]["loss"]
-        _say(
+        say(
             f"{STAGES[stage]}: {epoch}/{n_epochs} epochs in {_since(start)} "
             f"({stop}), loss {first:.4g} -> {history[-1]['loss']:.4g}"
         )
     return epoch
-
-
-def _say(line: str) -> None:
-    print(f"[skdatn] {line}", file=sys.stderr, flush=True)
 
 
 def _since(start: float) -> str:

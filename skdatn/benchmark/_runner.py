@@ -743,8 +743,8 @@ def row_key(row: dict) -> tuple:
     )
 
 
-def _reused(done, bar, task, method, seed, analysis=None, setting=None):
-    """The finished row of this fit in ``done`` (then counted as done), or None."""
+def _done_row(done, task, method, seed, analysis=None, setting=None):
+    """The finished row of this fit in ``done``, or None."""
     if not done:
         return None
     probe = {
@@ -756,11 +756,21 @@ def _reused(done, bar, task, method, seed, analysis=None, setting=None):
         "analysis": analysis,
         "setting": setting,
     }
-    row = done.get(row_key(probe))
-    if row is not None and bar is not None:
-        accuracy = row.get("accuracy")
-        shown = "failed" if accuracy is None else f"accuracy={accuracy:.3f}"
-        bar(f"{task} seed={seed} {method}: {shown} (done before)")
+    return done.get(row_key(probe))
+
+
+def _report_done(bar, task, seed, row: dict) -> None:
+    """Count a fit of an earlier run as done, with its accuracy."""
+    accuracy = row.get("accuracy")
+    shown = "failed" if accuracy is None else f"accuracy={accuracy:.3f}"
+    bar(f"{task} seed={seed} {row['method']}: {shown} (done before)")
+
+
+def _reused(done, bar, task, method, seed, analysis=None, setting=None):
+    """The finished row of this fit in ``done`` (then counted as done), or None."""
+    row = _done_row(done, task, method, seed, analysis, setting)
+    if row is not None:
+        _report_done(bar, task, seed, row)
     return row
 
 
@@ -1076,14 +1086,14 @@ def _run_analyses(
             for key, value in sweeps[analysis]:
                 setting = {key: value}
                 before = [
-                    _reused(done, None, task, m.name, seed, analysis, setting)
+                    _done_row(done, task, m.name, seed, analysis, setting)
                     for m in plans[analysis]
                 ]
                 if all(r is not None for r in before):  # the whole setting is done
                     if key == "source_labels":
                         bar(f"{task} seed={seed} source DNN (done before)")
-                    for m, row in zip(plans[analysis], before, strict=True):
-                        _reused(done, bar, task, m.name, seed, analysis, setting)
+                    for row in before:
+                        _report_done(bar, task, seed, row)
                         add(row, reused=True)
                     continue
                 if key == "source_labels":
