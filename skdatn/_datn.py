@@ -27,6 +27,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._device import data_device, resolve_device
 from ._holders import TransferInputs, _check_rows, check_names, column_names
 from ._preprocessing import iter_chunks, make_scaler
+from ._progress import say
+from ._pseudo_labels import confident_rows
 from ._threads import threads_limited
 from ._torch.data import build_rows
 from ._torch.networks import Pathway
@@ -36,6 +38,7 @@ from ._torch.training import (
     DomainTensors,
     TrainingConfig,
     TrainingDivergedError,
+    class_probabilities,
     finetune,
     pretrain,
 )
@@ -44,6 +47,40 @@ from ._validation import (
     validate_target_rows,
     validate_transfer_fit,
 )
+
+
+@dataclass
+class _TargetRows:
+    """The target rows of a fit as given (validated, not preprocessed), to build
+    the training tensors again with pseudo-labelled rows among the labelled ones."""
+
+    X: object
+    codes: np.ndarray  # class codes of the rows of X
+    X_unlabeled: object | None
+    pairs: object | None
+    use_unlabeled: bool  # whether X_unlabeled's rows are training rows (beta > 0)
+    storage: torch.device | str
+    first_width: int
+
+    def blocks(self, pseudo: np.ndarray | None = None) -> list[tuple]:
+        """Labelled rows (those of X, then the pseudo-labelled rows of
+        X_unlabeled), the other unlabelled rows (when used), the pairs."""
+        U = self.X_unlabeled
+        if pseudo is None:
+            return _blocks([self.X, U if self.use_unlabeled else None, self.pairs])
+        rest = np.setdiff1d(np.arange(U.shape[0]), pseudo)
+        return _blocks(
+            [
+                self.X,
+                (U, pseudo),
+                (U, rest) if self.use_unlabeled else None,
+                self.pairs,
+            ]
+        )
+
+    @property
+    def n_pairs(self) -> int:
+        return 0 if self.pairs is None else self.pairs.shape[0]
 
 
 @dataclass
@@ -59,6 +96,9 @@ class _FitRun:
     n_epochs: int = 0
     #: The fitted per-domain preprocessors ("source", "target"; None when unset).
     preprocessors: dict = field(default_factory=dict)
+    target_rows: _TargetRows | None = None
+    #: The state before the target pathway's pretraining (kept for self-training).
+    before_target: dict | None = None
 
     def snapshot(self) -> dict:
         """The state after pretraining, to restore into another run (whose
@@ -142,6 +182,15 @@ class DATNClassifier(
         ``0`` with no source data is the paper's DNN baseline.
     mmd_target : {"encoded", "mapped"}, default="encoded"
         Compare ``f_S`` with ``f_T`` (the paper's formula) or with ``f_T G``.
+    self_training : int, default=0
+        Rounds of selective self-training after fine-tuning, beyond the paper
+        (user guide, "Self-training"): each round labels the most confident rows
+        of ``X_unlabeled`` by the last model, per predicted class, and fine-tunes
+        again from the pretrained state with them among the labelled target
+        rows. ``0`` is the paper's DATN. Needs ``X_unlabeled`` and source data.
+    pseudo_label_share : float, default=0.5
+        Share of each predicted class of ``X_unlabeled`` that the last round of
+        self-training labels; round ``r`` of ``R`` labels ``r / R`` of it.
     lambda_reg : float, default=1e-2
         λ, the L2 penalty on encoder weights and biases (L_reg). The paper uses
         1e-4; 1e-2 is measured better with few labelled target rows (user guide).
@@ -249,6 +298,9 @@ class DATNClassifier(
         the records up to the failing epoch.
     n_iter_ : int
         Epochs run, both stages and both domains together.
+    n_pseudo_labeled_ : int
+        Rows of ``X_unlabeled`` labelled by the last round of self-training
+        (``0`` without self-training).
     device_ : str
         The device the model was trained on.
     target_net_, source_net_ : torch.nn.Module
@@ -307,6 +359,8 @@ class DATNClassifier(
         "intra_weight": [Interval(Real, 0, None, closed="left")],
         "recon_weight": [Interval(Real, 0, None, closed="left")],
         "mmd_target": [StrOptions({"encoded", "mapped"})],
+        "self_training": [Interval(Integral, 0, None, closed="left")],
+        "pseudo_label_share": [Interval(Real, 0, 1, closed="right")],
         "lambda_reg": [Interval(Real, 0, None, closed="left")],
         "lambda_pair": [Interval(Real, 0, None, closed="neither")],
         "source_preprocessor": [HasMethods(["fit", "transform"]), None],
@@ -340,6 +394,8 @@ class DATNClassifier(
         intra_weight=1.0,
         recon_weight=0.1,
         mmd_target="encoded",
+        self_training=0,
+        pseudo_label_share=0.5,
         lambda_reg=1e-2,
         lambda_pair=0.1,
         source_preprocessor=None,
@@ -366,6 +422,8 @@ class DATNClassifier(
         self.intra_weight = intra_weight
         self.recon_weight = recon_weight
         self.mmd_target = mmd_target
+        self.self_training = self_training
+        self.pseudo_label_share = pseudo_label_share
         self.lambda_reg = lambda_reg
         self.lambda_pair = lambda_pair
         self.source_preprocessor = source_preprocessor
@@ -486,9 +544,16 @@ class DATNClassifier(
         )
 
         use_unlabeled = self.beta > 0
-        target_blocks = _blocks(
-            [X, inputs.X_unlabeled if use_unlabeled else None, inputs.pairs_target]
+        target_rows = _TargetRows(
+            X,
+            y_codes,
+            inputs.X_unlabeled,
+            inputs.pairs_target,
+            use_unlabeled,
+            "cpu",
+            target_hidden[0],
         )
+        target_blocks = target_rows.blocks()
         source_blocks = (
             self._source_blocks(inputs, use_unlabeled) if has_source else None
         )
@@ -506,14 +571,10 @@ class DATNClassifier(
         storage = data_device(
             self.device_, _nbytes(target_blocks) + _nbytes(source_blocks or [])
         )
-        n_pairs = 0 if inputs.pairs_target is None else inputs.pairs_target.shape[0]
+        target_rows.storage = storage
+        n_pairs = target_rows.n_pairs
         self.target_scaler_, T = self._domain_tensors(
-            target_blocks,
-            y_codes,
-            n_pairs,
-            storage,
-            target_hidden[0],
-            "target rows (X, X_unlabeled and the target side of pairs)",
+            target_blocks, y_codes, n_pairs, storage, target_hidden[0], _TARGET_ROWS
         )
         self.classes_ = classes
         self.n_source_features_in_ = inputs.n_source_features
@@ -529,6 +590,7 @@ class DATNClassifier(
                 "source": self.source_preprocessor_,
                 "target": self.target_preprocessor_,
             },
+            target_rows=target_rows,
         )
         self.source_scaler_ = None
         if has_source:
@@ -560,18 +622,22 @@ class DATNClassifier(
             )
 
     def _pretrain_target(self, run: _FitRun) -> None:
+        if self._self_trains(run):
+            run.before_target = run.snapshot()
         run.n_epochs += pretrain(
             run.target_net, run.T, run.cfg, run.history, "pretrain_target"
         )
 
     def _finetune(self, run: _FitRun):
-        """Stage 2 (Eq. 4, Alg. 1) when there is a source; then the fitted attributes."""
+        """Stage 2 (Eq. 4, Alg. 1) when there is a source, with self-training when
+        it applies; then the fitted attributes."""
         G = None
+        self.n_pseudo_labeled_ = 0
         if run.source_net is not None:
-            G, n_epochs = finetune(
-                run.source_net, run.target_net, run.S, run.T, run.cfg, run.history
-            )
-            run.n_epochs += n_epochs
+            if self._self_trains(run):
+                G = self._self_train(run)
+            else:
+                G = self._bcd(run, "finetune")
         d = run.target_net.top_width
         self.G_ = np.eye(d) if G is None else G.detach().cpu().double().numpy()
         self.target_net_ = run.target_net.cpu().double().eval()
@@ -582,6 +648,70 @@ class DATNClassifier(
         self.n_iter_ = max(run.n_epochs, 1)
         self._n_features_out = d
         return self
+
+    def _bcd(self, run: _FitRun, stage: str) -> torch.Tensor | None:
+        """One fine-tuning by block coordinate descent; its final G."""
+        G, n_epochs = finetune(
+            run.source_net, run.target_net, run.S, run.T, run.cfg, run.history, stage
+        )
+        run.n_epochs += n_epochs
+        return G
+
+    def _self_trains(self, run: _FitRun) -> bool:
+        """Whether this fit self-trains: rounds asked for, a source, unlabelled rows."""
+        return (
+            self.self_training > 0
+            and run.source_net is not None
+            and run.target_rows.X_unlabeled is not None
+        )
+
+    def _self_train(self, run: _FitRun) -> torch.Tensor | None:
+        """Fine-tuning, then ``self_training`` rounds of selective pseudo-labelling
+        (beyond the paper; user guide, "Self-training"). Each round labels the
+        most confident rows of X_unlabeled per predicted class by the last
+        model, a share growing to ``pseudo_label_share`` by the last round, and
+        trains the target pathway again from its initial weights (pretraining,
+        then fine-tuning) with them among its labelled rows. Returns the last G."""
+        start = run.before_target
+        rows = run.target_rows
+        U = self._domain_tensors(
+            _preprocessed(run, [(rows.X_unlabeled, None)]),
+            np.empty(0, dtype=np.int64),
+            0,
+            rows.storage,
+            rows.first_width,
+            "X_unlabeled",
+            self.target_scaler_,
+        )[1]
+        G = self._bcd(run, "finetune")
+        for r in range(1, self.self_training + 1):
+            proba = class_probabilities(run.source_net, run.target_net, G, U, run.cfg)
+            share = self.pseudo_label_share * r / self.self_training
+            chosen, codes = confident_rows(proba.numpy(), share)
+            if self.verbose:
+                say(
+                    f"self-training round {r}/{self.self_training}: {len(chosen)} of "
+                    f"{U.n_rows} unlabelled target rows pseudo-labelled"
+                )
+            log, n_epochs = run.history[len(start["history"]) :], run.n_epochs
+            run.restore(start)
+            run.history += log
+            run.n_epochs = n_epochs
+            run.T = self._domain_tensors(
+                _preprocessed(run, rows.blocks(chosen)),
+                np.concatenate([rows.codes, codes]),
+                rows.n_pairs,
+                rows.storage,
+                rows.first_width,
+                _TARGET_ROWS,
+                self.target_scaler_,
+            )[1]
+            run.n_epochs += pretrain(
+                run.target_net, run.T, run.cfg, run.history, "pretrain_target_pseudo"
+            )
+            G = self._bcd(run, "finetune_pseudo")
+            self.n_pseudo_labeled_ = len(chosen)
+        return G
 
     def _finetune_target_only(self, run: _FitRun):
         """The pretrained target pathway alone, with its own classifier ϑ_T (the
@@ -661,14 +791,22 @@ class DATNClassifier(
         return blocks
 
     def _domain_tensors(
-        self, blocks, codes, n_pairs, storage, first_width: int, domain: str
+        self,
+        blocks,
+        codes,
+        n_pairs,
+        storage,
+        first_width: int,
+        domain: str,
+        scaler=None,
     ):
-        """The fitted scaler of a domain and its training rows (scaled, float32),
-        sparse rows served sparse where that pays for a first layer of
-        ``first_width``; ``domain`` names the rows in the error raised when they
-        overflow float32."""
-        # "auto" is resolved per domain, from all of its blocks.
-        scaler = make_scaler(self.input_scaling).fit_blocks(blocks)
+        """The fitted scaler of a domain (``scaler`` when given, else fitted on
+        ``blocks``) and its training rows (scaled, float32), sparse rows served
+        sparse where that pays for a first layer of ``first_width``; ``domain``
+        names the rows in the error raised when they overflow float32."""
+        if scaler is None:
+            # "auto" is resolved per domain, from all of its blocks.
+            scaler = make_scaler(self.input_scaling).fit_blocks(blocks)
         n_rows = sum(_n_rows(b) for b in blocks)
         rows = build_rows(
             (chunk for M, idx in blocks for chunk in iter_chunks(M, idx)),
@@ -819,6 +957,14 @@ class DATNClassifier(
         return tags
 
 
+_TARGET_ROWS = "target rows (X, X_unlabeled and the target side of pairs)"
+
+
+def _preprocessed(run: _FitRun, blocks: list) -> list:
+    """Target ``blocks`` through the fit's fitted target preprocessor."""
+    return _preprocess(None, run.preprocessors.get("target"), blocks, None)[1]
+
+
 def _finite_output(values: torch.Tensor, what: str) -> torch.Tensor:
     """``values`` computed from X; a ValueError (not NaN predictions) when X's
     values are so large that they overflow."""
@@ -862,8 +1008,8 @@ def _preprocess(template, fitted, blocks: list, rng) -> tuple:
     drawn from ``rng``, so that a seeded estimator preprocesses the same way
     every time. Returns ``(None, blocks)`` when there is no preprocessor.
     """
-    if template is None or not blocks:
-        return None, blocks
+    if (template is None and fitted is None) or not blocks:
+        return fitted, blocks
     parts = [M if rows is None else M[rows] for M, rows in blocks]
     if any(sp.issparse(P) for P in parts):
         stacked = sp.vstack([sp.csr_matrix(P) for P in parts], format="csr")

@@ -74,6 +74,10 @@ class DATNClassifierCV(DATNClassifier):
     :class:`NegativeTransferWarning` says so (``fallback=False`` turns the
     guard off). See the user guide, "Is my source helping?".
 
+    Self-training (``self_training > 0``, beyond the paper) is left out of the
+    folds: they select (α, β) for the paper's DATN, and the refit on all rows
+    self-trains at the selected (α, β) (user guide, "Self-training").
+
     Parameters
     ----------
     alphas : array-like of float, default=(0.25, 0.5, 1)
@@ -187,6 +191,8 @@ class DATNClassifierCV(DATNClassifier):
         intra_weight=1.0,
         recon_weight=0.1,
         mmd_target="encoded",
+        self_training=0,
+        pseudo_label_share=0.5,
         lambda_reg=1e-2,
         lambda_pair=0.1,
         source_preprocessor=None,
@@ -217,6 +223,8 @@ class DATNClassifierCV(DATNClassifier):
         self.intra_weight = intra_weight
         self.recon_weight = recon_weight
         self.mmd_target = mmd_target
+        self.self_training = self_training
+        self.pseudo_label_share = pseudo_label_share
         self.lambda_reg = lambda_reg
         self.lambda_pair = lambda_pair
         self.source_preprocessor = source_preprocessor
@@ -235,10 +243,15 @@ class DATNClassifierCV(DATNClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _estimator(self, alpha: float, beta: float) -> DATNClassifier:
+    def _estimator(
+        self, alpha: float, beta: float, fold: bool = False
+    ) -> DATNClassifier:
         """A fresh DATNClassifier with this estimator's settings (random_state
-        deep-copied, as ``clone`` does for each candidate of a grid search)."""
+        deep-copied, as ``clone`` does for each candidate of a grid search);
+        for a fold of the search (``fold``), without self-training."""
         params = {name: getattr(self, name) for name in _SHARED}
+        if fold:
+            params["self_training"] = 0
         # verbose=1 reports the search; each fit's stages from verbose=2 on.
         params["verbose"] = max(0, self.verbose - 1)
         return clone(DATNClassifier(alpha=alpha, beta=beta, **params))
@@ -421,7 +434,10 @@ class DATNClassifierCV(DATNClassifier):
                 parallel,
                 [
                     delayed(_pretrain_source)(
-                        self._estimator(**first[key]), X_train, y_train, **transfer
+                        self._estimator(**first[key], fold=True),
+                        X_train,
+                        y_train,
+                        **transfer,
                     )
                     for key in keys
                 ],
@@ -440,7 +456,7 @@ class DATNClassifierCV(DATNClassifier):
                 parallel,
                 [
                     delayed(_pretrain_target)(
-                        self._estimator(**first[key]),
+                        self._estimator(**first[key], fold=True),
                         *folds[k][:2],
                         source_snapshots[key],
                         **transfer,
@@ -460,7 +476,7 @@ class DATNClassifierCV(DATNClassifier):
             jobs = [(i, k) for i in range(len(grid)) for k in range(len(folds))]
             tasks = [
                 delayed(_finetune_score)(
-                    self._estimator(**grid[i]),
+                    self._estimator(**grid[i], fold=True),
                     *folds[k],
                     target_snapshots[k, grid[i]["beta"] > 0],
                     scorer,
@@ -477,7 +493,7 @@ class DATNClassifierCV(DATNClassifier):
                 key = _target_only_group(grid)
                 tasks += [
                     delayed(_target_only_score)(
-                        self._estimator(**first[key]),
+                        self._estimator(**first[key], fold=True),
                         *folds[k],
                         target_snapshots[k, key],
                         scorer,

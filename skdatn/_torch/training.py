@@ -88,6 +88,8 @@ STAGES = {
     "pretrain_source": "pretraining of the source pathway",
     "pretrain_target": "pretraining of the target pathway",
     "finetune": "fine-tuning",
+    "pretrain_target_pseudo": "pretraining of the target pathway with pseudo-labels",
+    "finetune_pseudo": "fine-tuning with pseudo-labelled target rows",
 }
 
 
@@ -528,6 +530,7 @@ def finetune(
     T: DomainTensors,
     cfg: TrainingConfig,
     history: list[dict],
+    stage: str = "finetune",
 ) -> tuple[torch.Tensor | None, int]:
     """Unbalanced domain adaptation (Eq. 4) by block coordinate descent (Alg. 1).
 
@@ -680,7 +683,7 @@ def finetune(
 
     params = list(source.parameters()) + list(target.parameters())
     n_epochs = _run_stage(
-        "finetune",
+        stage,
         params,
         cfg.finetune_epochs,
         steps,
@@ -693,9 +696,7 @@ def finetune(
         return None, n_epochs
     refresh_G()  # Alg. 1 line 15: G of the final encoders
     if not bool(state["G"].isfinite().all()):
-        raise diverged(
-            "finetune", n_epochs, "the final map G is not finite", cfg, history
-        )
+        raise diverged(stage, n_epochs, "the final map G is not finite", cfg, history)
     return state["G"], n_epochs
 
 
@@ -738,3 +739,26 @@ def _pair_map(
             gram += zt.T @ zt
             cross += zt.T @ zs
     return solve_ridge(gram, cross, cfg.lambda_pair).float()
+
+
+def class_probabilities(
+    source: Pathway,
+    target: Pathway,
+    G: torch.Tensor | None,
+    dom: DomainTensors,
+    cfg: TrainingConfig,
+) -> torch.Tensor:
+    """Class probabilities of the target rows ``dom`` by the model in training:
+    softmax of ``f_T(x) G ϑ_S``, or of ``f_T(x) ϑ_T`` without ``G`` (DATN_unsup);
+    float32, chunk by chunk, on the CPU."""
+    out = []
+    with torch.no_grad():
+        for part in _slices(dom.n_rows, _chunk_rows(dom, target)):
+            with _autocast(cfg, dom.rows.device):
+                z = target.encode(dom.rows.take(part))
+                if G is None:
+                    logits = target.logits(z)
+                else:
+                    logits = source.logits(z.float() @ G)
+            out.append(torch.softmax(logits.float(), dim=1).cpu())
+    return torch.cat(out)
