@@ -61,22 +61,31 @@ class _TargetRows:
     use_unlabeled: bool  # whether X_unlabeled's rows are training rows (beta > 0)
     storage: torch.device | str
     first_width: int
+    #: Rows of the pairs labelled through their source side, and their class codes.
+    pair_rows: np.ndarray | None = None
+    pair_codes: np.ndarray | None = None
 
     def blocks(self, pseudo: np.ndarray | None = None) -> list[tuple]:
-        """Labelled rows (those of X, then the pseudo-labelled rows of
-        X_unlabeled), the other unlabelled rows (when used), the pairs."""
+        """Labelled rows (those of X, the labelled pairs' target rows, the
+        pseudo-labelled rows of X_unlabeled), the other unlabelled rows (when
+        used), the pairs (all of them: a labelled pair stays a pair)."""
         U = self.X_unlabeled
+        labelled = [self.X]
+        if self.pair_rows is not None:
+            labelled.append((self.pairs, self.pair_rows))
         if pseudo is None:
-            return _blocks([self.X, U if self.use_unlabeled else None, self.pairs])
+            return _blocks([*labelled, U if self.use_unlabeled else None, self.pairs])
         rest = np.setdiff1d(np.arange(U.shape[0]), pseudo)
-        return _blocks(
-            [
-                self.X,
-                (U, pseudo),
-                (U, rest) if self.use_unlabeled else None,
-                self.pairs,
-            ]
-        )
+        return _blocks([*labelled, (U, pseudo), (U, rest), self.pairs])
+
+    def labels(self, pseudo_codes: np.ndarray | None = None) -> np.ndarray:
+        """The class codes of the labelled rows of :meth:`blocks`, in order."""
+        parts = [self.codes]
+        if self.pair_rows is not None:
+            parts.append(self.pair_codes)
+        if pseudo_codes is not None:
+            parts.append(pseudo_codes)
+        return np.concatenate(parts)
 
     @property
     def n_pairs(self) -> int:
@@ -99,6 +108,8 @@ class _FitRun:
     target_rows: _TargetRows | None = None
     #: The state before the target pathway's pretraining (kept for self-training).
     before_target: dict | None = None
+    #: Whether ``T`` lacks labels that ``target_rows`` has (after :meth:`restore`).
+    target_stale: bool = False
 
     def snapshot(self) -> dict:
         """The state after pretraining, to restore into another run (whose
@@ -114,6 +125,9 @@ class _FitRun:
             "generator": self.cfg.generator.get_state(),
             "history": copy.deepcopy(self.history),
             "n_epochs": self.n_epochs,
+            "pair_labels": None
+            if self.target_rows is None
+            else (self.target_rows.pair_rows, self.target_rows.pair_codes),
         }
 
     def restore(self, snapshot: dict) -> None:
@@ -124,6 +138,11 @@ class _FitRun:
         self.cfg.generator.set_state(snapshot["generator"])
         self.history[:] = copy.deepcopy(snapshot["history"])
         self.n_epochs = snapshot["n_epochs"]
+        pair_rows, pair_codes = snapshot["pair_labels"] or (None, None)
+        if self.target_rows is not None and pair_rows is not None:
+            self.target_rows.pair_rows = pair_rows
+            self.target_rows.pair_codes = pair_codes
+            self.target_stale = True
 
 
 class DATNClassifier(
@@ -187,10 +206,18 @@ class DATNClassifier(
         (user guide, "Self-training"): each round labels the most confident rows
         of ``X_unlabeled`` by the last model, per predicted class, and fine-tunes
         again from the pretrained state with them among the labelled target
-        rows. ``0`` is the paper's DATN. Needs ``X_unlabeled`` and source data.
+        rows. ``0`` is the paper's DATN. Needs ``X_unlabeled``, source data and
+        ``beta > 0``: like the MMD it is a use of the unlabelled rows, which
+        ``beta=0`` (DATN_sup) leaves out.
     pseudo_label_share : float, default=0.5
         Share of each predicted class of ``X_unlabeled`` that the last round of
         self-training labels; round ``r`` of ``R`` labels ``r / R`` of it.
+    pair_label_share : float, default=0.0
+        Beyond the paper (user guide, "Self-training"): share of the pairs,
+        per predicted class and most confident first, whose target rows join
+        the labelled target rows with the class that the pretrained source
+        pathway predicts for their source rows, before the target pathway's
+        pretraining. ``0`` is the paper's DATN. Needs labelled source rows.
     lambda_reg : float, default=1e-2
         λ, the L2 penalty on encoder weights and biases (L_reg). The paper uses
         1e-4; 1e-2 is measured better with few labelled target rows (user guide).
@@ -301,6 +328,9 @@ class DATNClassifier(
     n_pseudo_labeled_ : int
         Rows of ``X_unlabeled`` labelled by the last round of self-training
         (``0`` without self-training).
+    n_pairs_labeled_ : int
+        Pairs whose target rows were labelled through their source rows
+        (``pair_label_share``; ``0`` without).
     device_ : str
         The device the model was trained on.
     target_net_, source_net_ : torch.nn.Module
@@ -361,6 +391,7 @@ class DATNClassifier(
         "mmd_target": [StrOptions({"encoded", "mapped"})],
         "self_training": [Interval(Integral, 0, None, closed="left")],
         "pseudo_label_share": [Interval(Real, 0, 1, closed="right")],
+        "pair_label_share": [Interval(Real, 0, 1, closed="both")],
         "lambda_reg": [Interval(Real, 0, None, closed="left")],
         "lambda_pair": [Interval(Real, 0, None, closed="neither")],
         "source_preprocessor": [HasMethods(["fit", "transform"]), None],
@@ -396,6 +427,7 @@ class DATNClassifier(
         mmd_target="encoded",
         self_training=0,
         pseudo_label_share=0.5,
+        pair_label_share=0.0,
         lambda_reg=1e-2,
         lambda_pair=0.1,
         source_preprocessor=None,
@@ -424,6 +456,7 @@ class DATNClassifier(
         self.mmd_target = mmd_target
         self.self_training = self_training
         self.pseudo_label_share = pseudo_label_share
+        self.pair_label_share = pair_label_share
         self.lambda_reg = lambda_reg
         self.lambda_pair = lambda_pair
         self.source_preprocessor = source_preprocessor
@@ -622,6 +655,9 @@ class DATNClassifier(
             )
 
     def _pretrain_target(self, run: _FitRun) -> None:
+        self.n_pairs_labeled_ = 0
+        if self._labels_pairs(run):
+            self._label_pairs(run)
         if self._self_trains(run):
             run.before_target = run.snapshot()
         run.n_epochs += pretrain(
@@ -633,7 +669,12 @@ class DATNClassifier(
         it applies; then the fitted attributes."""
         G = None
         self.n_pseudo_labeled_ = 0
+        rows = run.target_rows
+        self.n_pairs_labeled_ = 0 if rows.pair_rows is None else len(rows.pair_rows)
         if run.source_net is not None:
+            if run.target_stale:  # restored with pair labels that T lacks
+                run.T = self._target_tensors(run)
+                run.target_stale = False
             if self._self_trains(run):
                 G = self._self_train(run)
             else:
@@ -657,11 +698,53 @@ class DATNClassifier(
         run.n_epochs += n_epochs
         return G
 
+    def _labels_pairs(self, run: _FitRun) -> bool:
+        """Whether this fit labels pairs: a share asked for, pairs, source labels."""
+        return (
+            self.pair_label_share > 0
+            and run.S is not None
+            and run.S.n_pairs > 0
+            and run.S.has_labels
+            and run.target_rows.pair_rows is None
+        )
+
+    def _label_pairs(self, run: _FitRun) -> None:
+        """Label the target rows of the most confident pairs, per predicted class,
+        with the class that the pretrained source pathway predicts for their
+        source rows (beyond the paper; user guide, "Self-training")."""
+        S = run.S
+        proba = class_probabilities(
+            None, run.source_net, None, S, run.cfg, slice(S.pair_start, S.n_rows)
+        )
+        rows = run.target_rows
+        rows.pair_rows, rows.pair_codes = confident_rows(
+            proba.numpy(), self.pair_label_share
+        )
+        run.T = self._target_tensors(run)
+        self.n_pairs_labeled_ = len(rows.pair_rows)
+
+    def _target_tensors(self, run: _FitRun, pseudo=None, pseudo_codes=None):
+        """The target training rows with every label the fit has: those of y,
+        the labelled pairs', and ``pseudo_codes`` of the rows ``pseudo`` of
+        X_unlabeled; scaled by the fitted target scaler."""
+        rows = run.target_rows
+        return self._domain_tensors(
+            _preprocessed(run, rows.blocks(pseudo)),
+            rows.labels(pseudo_codes),
+            rows.n_pairs,
+            rows.storage,
+            rows.first_width,
+            _TARGET_ROWS,
+            self.target_scaler_,
+        )[1]
+
     def _self_trains(self, run: _FitRun) -> bool:
-        """Whether this fit self-trains: rounds asked for, a source, unlabelled rows."""
+        """Whether this fit self-trains: rounds asked for, a source, and unlabelled
+        target rows that the fit uses (``beta > 0``)."""
         return (
             self.self_training > 0
             and run.source_net is not None
+            and run.target_rows.use_unlabeled
             and run.target_rows.X_unlabeled is not None
         )
 
@@ -697,15 +780,7 @@ class DATNClassifier(
             run.restore(start)
             run.history += log
             run.n_epochs = n_epochs
-            run.T = self._domain_tensors(
-                _preprocessed(run, rows.blocks(chosen)),
-                np.concatenate([rows.codes, codes]),
-                rows.n_pairs,
-                rows.storage,
-                rows.first_width,
-                _TARGET_ROWS,
-                self.target_scaler_,
-            )[1]
+            run.T = self._target_tensors(run, chosen, codes)
             run.n_epochs += pretrain(
                 run.target_net, run.T, run.cfg, run.history, "pretrain_target_pseudo"
             )

@@ -193,6 +193,7 @@ class DATNClassifierCV(DATNClassifier):
         mmd_target="encoded",
         self_training=0,
         pseudo_label_share=0.5,
+        pair_label_share=0.0,
         lambda_reg=1e-2,
         lambda_pair=0.1,
         source_preprocessor=None,
@@ -225,6 +226,7 @@ class DATNClassifierCV(DATNClassifier):
         self.mmd_target = mmd_target
         self.self_training = self_training
         self.pseudo_label_share = pseudo_label_share
+        self.pair_label_share = pair_label_share
         self.lambda_reg = lambda_reg
         self.lambda_pair = lambda_pair
         self.source_preprocessor = source_preprocessor

@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from conftest import FAST
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV, KFold
 
-from skdatn import DATNClassifier, DATNClassifierCV
+from skdatn import DATNClassifier, DATNClassifierCV, Domain
 from skdatn import _datn as datn_module
 from skdatn._pseudo_labels import confident_rows
 
@@ -97,13 +98,12 @@ def test_no_unlabelled_rows_or_no_source_means_no_self_training(task):
     assert target_only.variant_ == "SSDAE" and target_only.n_pseudo_labeled_ == 0
 
 
-def test_beta_zero_still_self_trains_on_the_unlabelled_rows(task):
-    """Self-training is its own switch: with beta=0 the unlabelled rows are not
-    training rows, but the confident ones join the labelled rows."""
+def test_beta_zero_leaves_the_unlabelled_rows_out_of_self_training_too(task):
+    """beta=0 (DATN_sup) ignores unlabelled rows: no pseudo-labels either."""
     sup = fit(task, beta=0)
     sup_st = fit(task, beta=0, self_training=1)
-    assert sup_st.variant_ == "DATN_sup" and sup_st.n_pseudo_labeled_ > 0
-    assert not np.allclose(
+    assert sup_st.variant_ == "DATN_sup" and sup_st.n_pseudo_labeled_ == 0
+    assert_array_equal(
         sup.predict_proba(task.X_test), sup_st.predict_proba(task.X_test)
     )
 
@@ -127,7 +127,7 @@ def test_the_search_selects_without_self_training_and_the_refit_self_trains(task
     """The folds of DATNClassifierCV fine-tune without self-training (its scores
     are GridSearchCV's over the paper's DATN); the refit on all rows self-trains."""
     cv = KFold(3, shuffle=True, random_state=0)
-    grid = {"alpha": [0.5, 2.0], "beta": [0.0, 1.0]}
+    grid = {"alpha": [0.5, 2.0], "beta": [0.5, 1.0]}  # beta=0 would not self-train
     search = GridSearchCV(DATNClassifier(**FAST), grid, cv=cv)
     search.fit(task.X, task.y, **task.fit_params)
     clf = DATNClassifierCV(
@@ -146,3 +146,58 @@ def test_the_search_selects_without_self_training_and_the_refit_self_trains(task
     refit.fit(task.X, task.y, **task.fit_params)
     assert clf.n_pseudo_labeled_ == refit.n_pseudo_labeled_ > 0
     assert_array_equal(clf.predict_proba(task.X_test), refit.predict_proba(task.X_test))
+
+
+def test_pairs_are_labelled_by_the_pretrained_source_pathway(task, monkeypatch):
+    seen = []
+
+    def spy(proba, share):
+        rows, codes = confident_rows(proba, share)
+        seen.append((proba, share, rows, codes))
+        return rows, codes
+
+    monkeypatch.setattr(datn_module, "confident_rows", spy)
+    # No fine-tuning: the fitted source pathway is the pretrained one.
+    clf = fit(task, pair_label_share=0.5, finetune_epochs=0)
+    ((proba, share, rows, codes),) = seen
+    n_pairs = task.pairs.source.shape[0]
+    assert share == 0.5 and proba.shape == (n_pairs, len(clf.classes_))
+    assert clf.n_pairs_labeled_ == rows.size >= n_pairs / 2
+    z = torch.from_numpy(clf.transform_source(task.pairs.source[rows]))
+    with torch.inference_mode():
+        predicted = clf.source_net_.logits(z).argmax(dim=1).numpy()
+    assert_array_equal(predicted, codes)
+    # The labelled pairs change the model; none without labelled source rows.
+    plain = fit(task, finetune_epochs=0)
+    assert plain.n_pairs_labeled_ == 0
+    assert not np.allclose(
+        plain.predict_proba(task.X_test), clf.predict_proba(task.X_test)
+    )
+    ys = task.X_source.y
+    unlabelled = DATNClassifier(**FAST, pair_label_share=0.5).fit(
+        task.X, task.y, X_source=Domain(task.X_source.X[ys == -1]), pairs=task.pairs
+    )
+    assert unlabelled.n_pairs_labeled_ == 0
+
+
+def test_the_search_labels_the_pairs_in_every_fold_like_grid_search(task):
+    cv = KFold(3, shuffle=True, random_state=0)
+    grid = {"alpha": [0.5, 2.0], "beta": [0.0, 1.0]}
+    settings = {**FAST, "pair_label_share": 0.5}
+    search = GridSearchCV(DATNClassifier(**settings), grid, cv=cv)
+    search.fit(task.X, task.y, **task.fit_params)
+    clf = DATNClassifierCV(
+        alphas=grid["alpha"],
+        betas=grid["beta"],
+        cv=cv,
+        scoring="accuracy",
+        fallback=False,
+        **settings,
+    ).fit(task.X, task.y, **task.fit_params)
+    assert_array_equal(
+        clf.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"]
+    )
+    assert_array_equal(
+        clf.predict_proba(task.X_test), search.predict_proba(task.X_test)
+    )
+    assert clf.n_pairs_labeled_ == search.best_estimator_.n_pairs_labeled_ > 0

@@ -747,13 +747,17 @@ def class_probabilities(
     G: torch.Tensor | None,
     dom: DomainTensors,
     cfg: TrainingConfig,
+    rows: slice | None = None,
 ) -> torch.Tensor:
-    """Class probabilities of the target rows ``dom`` by the model in training:
-    softmax of ``f_T(x) G ϑ_S``, or of ``f_T(x) ϑ_T`` without ``G`` (DATN_unsup);
-    float32, chunk by chunk, on the CPU."""
+    """Class probabilities of the rows ``rows`` (all by default) of ``dom`` by
+    the model in training: softmax of ``f_T(x) G ϑ_S``, or of ``f_T(x) ϑ_T``
+    without ``G`` (DATN_unsup; ``target`` is then any pathway, ``source``
+    unused); float32, chunk by chunk, on the CPU."""
+    rows = slice(0, dom.n_rows) if rows is None else rows
     out = []
     with torch.no_grad():
-        for part in _slices(dom.n_rows, _chunk_rows(dom, target)):
+        for part in _slices(rows.stop - rows.start, _chunk_rows(dom, target)):
+            part = _shift(part, rows.start)
             with _autocast(cfg, dom.rows.device):
                 z = target.encode(dom.rows.take(part))
                 if G is None:

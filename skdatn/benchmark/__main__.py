@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--methods",
         nargs="+",
         metavar="NAME",
-        help=f"methods to run (default: all): {', '.join(available_methods())}",
+        help=f"methods to run (default: all but DATN_paper, the paper's DATN without "
+        f"skdatn's extensions, run when named): {', '.join(available_methods())}",
     )
     parser.add_argument(
         "--seeds",

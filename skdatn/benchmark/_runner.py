@@ -282,6 +282,9 @@ _QUICK_BASELINE = dict(
     hidden_layer_sizes=(32, 16), pretrain_epochs=5, finetune_epochs=5, max_epochs=5
 )
 _SVM_C = [0.1, 1.0, 10.0, 100.0]
+#: The paper's variants (DATN_paper, DATN_sup, DATN_unsup) leave skdatn's
+#: extensions beyond the paper out.
+PAPER_SETTINGS = dict(pair_label_share=0.0, self_training=0)
 #: Networks averaged by DATN and its variants (SeedEnsembleClassifier).
 DEFAULT_NETWORKS = 5
 
@@ -295,6 +298,8 @@ class Method:
     fit_inputs: Callable[[Bunch], dict]
     transfer: bool = True
     baseline: bool = False
+    #: Run when no methods are named (False: only when named in ``methods``).
+    default: bool = True
 
     def describe(self, fitted) -> dict:
         if isinstance(fitted, SeedEnsembleClassifier):
@@ -390,14 +395,29 @@ BUILTIN_METHODS: dict[str, Method] = {
     m.name: m
     for m in (
         Method("DATN", _ensembled(_datn_cv_factory()), _all_inputs),
-        Method("DATN_sup", _ensembled(_datn_cv_factory(beta=0.0)), _all_inputs),
+        # The paper's DATN, without skdatn's extensions: their control.
+        Method(
+            "DATN_paper",
+            _ensembled(_datn_cv_factory(**PAPER_SETTINGS)),
+            _all_inputs,
+            default=False,
+        ),
+        Method(
+            "DATN_sup",
+            _ensembled(_datn_cv_factory(beta=0.0, **PAPER_SETTINGS)),
+            _all_inputs,
+        ),
         # A control shows a collapse (or the fallback), not a 0.02 difference:
         # DATN's full selection, one network.
         *(
             Method(name, _datn_cv_factory(), _control_inputs(control))
             for name, control in CONTROLS.items()
         ),
-        Method("DATN_unsup", _ensembled(_datn_factory(asymmetric=False)), _all_inputs),
+        Method(
+            "DATN_unsup",
+            _ensembled(_datn_factory(asymmetric=False, **PAPER_SETTINGS)),
+            _all_inputs,
+        ),
         Method(
             "SSDAE",
             _ensembled(_datn_factory()),
@@ -476,11 +496,15 @@ def resolve_methods(
 ) -> list[Method]:
     """Look the given method names up (case-insensitive).
 
-    None means every method (without the baselines when ``baselines`` is False).
+    None means every method run by default (not ``DATN_paper``, the control of
+    skdatn's extensions, which runs when named), without the baselines when
+    ``baselines`` is False.
     """
     methods = available_methods()
     if names is None:
-        return [m for m in methods.values() if baselines or not m.baseline]
+        return [
+            m for m in methods.values() if m.default and (baselines or not m.baseline)
+        ]
     lookup = {k.lower(): v for k, v in methods.items()}
     out = []
     for name in names:

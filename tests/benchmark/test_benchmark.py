@@ -28,6 +28,7 @@ from skdatn.datasets import load_mfeat
 
 BUILTIN = [
     "DATN",
+    "DATN_paper",
     "DATN_sup",
     "NoiseSource",
     "ShuffledPairs",
@@ -151,6 +152,31 @@ def test_quick_run_all_methods(capsys):
     assert json.loads(json.dumps(rows)) == rows
     table = format_table(rows)
     assert "mfeat:fac>fou" in table and "±" in table and "DATN_unsup" in table
+
+
+def test_datn_paper_is_the_control_of_the_extensions_and_runs_when_named():
+    from skdatn import DATNClassifier
+    from skdatn.benchmark._runner import BUILTIN_METHODS, resolve_methods
+
+    assert "DATN_paper" not in {m.name for m in resolve_methods(None)}
+    assert [m.name for m in resolve_methods(["datn_paper"])] == ["DATN_paper"]
+    ctx = {
+        "estimator_kwargs": {},
+        "grid": "small",
+        "n_jobs": None,
+        "networks": 1,
+        "n_labeled": 30,
+        "sparse": False,
+        "quick": False,
+        "progress": False,
+    }
+    defaults = DATNClassifier().get_params()
+    extensions = ("pair_label_share", "self_training")
+    datn = BUILTIN_METHODS["DATN"].build(ctx, 0).get_params()
+    assert all(datn[k] == defaults[k] for k in extensions)
+    for name in ("DATN_paper", "DATN_sup", "DATN_unsup"):
+        params = BUILTIN_METHODS[name].build(ctx, 0).get_params()
+        assert all(params[k] == 0 for k in extensions), name
 
 
 def test_networks_average_the_datn_family_and_report_each_selection():
