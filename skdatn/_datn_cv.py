@@ -143,7 +143,9 @@ class DATNClassifierCV(DATNClassifier):
         (the pretraining, shared by the candidates, is not in it).
     n_pretrainings_ : int
         Pathway pretrainings run (search and refit): one per fold and beta group
-        for the target pathway, one per beta group for the source pathway.
+        for the target pathway, one per beta group for the source pathway, and
+        with ``pair_label_share > 0`` and ``fallback`` one more per fold for the
+        target-only model, which learns no label from the source.
     classes_, n_features_in_, variant_, G_, history_, ... :
         The fitted attributes of the refitted :class:`DATNClassifier`.
 
@@ -246,14 +248,17 @@ class DATNClassifierCV(DATNClassifier):
         self.verbose = verbose
 
     def _estimator(
-        self, alpha: float, beta: float, fold: bool = False
+        self, alpha: float, beta: float, fold: bool = False, target_only: bool = False
     ) -> DATNClassifier:
         """A fresh DATNClassifier with this estimator's settings (random_state
         deep-copied, as ``clone`` does for each candidate of a grid search);
-        for a fold of the search (``fold``), without self-training."""
+        for a fold of the search (``fold``), without self-training; for the
+        target-only model (``target_only``), without labels from the source."""
         params = {name: getattr(self, name) for name in _SHARED}
         if fold:
             params["self_training"] = 0
+        if target_only:
+            params["pair_label_share"] = 0.0
         # verbose=1 reports the search; each fit's stages from verbose=2 on.
         params["verbose"] = max(0, self.verbose - 1)
         return clone(DATNClassifier(alpha=alpha, beta=beta, **params))
@@ -356,7 +361,7 @@ class DATNClassifierCV(DATNClassifier):
         )
         if fall_back:  # the target-only model of the folds, refitted on all rows
             key = _target_only_group(grid)
-            refit = self._estimator(**grid[_group(grid, key)[0]])
+            refit = self._estimator(**grid[_group(grid, key)[0]], target_only=True)
         else:
             key = self.beta_ > 0
             refit = self._estimator(**self.best_params_)
@@ -452,21 +457,36 @@ class DATNClassifierCV(DATNClassifier):
                 key: snapshot for key, (snapshot, _) in zip(keys, done, strict=True)
             }
             self.n_pretrainings_ = sum(has_source for _, has_source in done)
-            # 2. The target pathway's, once per fold and beta group.
+            # 2. The target pathway's, once per fold and beta group; and, when the
+            # pairs are labelled through the source, once more for the target-only
+            # model, which must not learn from the source.
+            to_key = _target_only_group(grid)
             jobs = [(k, key) for k in range(len(folds)) for key in keys]
+            if guard and self.pair_label_share > 0:
+                jobs += [(k, "target_only") for k in range(len(folds))]
             done = self._progress(
                 parallel,
                 [
                     delayed(_pretrain_target)(
-                        self._estimator(**first[key], fold=True),
+                        self._estimator(
+                            **first[to_key if key == "target_only" else key],
+                            fold=True,
+                            target_only=key == "target_only",
+                        ),
                         *folds[k][:2],
-                        source_snapshots[key],
+                        source_snapshots[to_key if key == "target_only" else key],
                         **transfer,
                     )
                     for k, key in jobs
                 ],
                 [
-                    f"target pretraining, fold {k + 1} (beta {'> 0' if key else '= 0'})"
+                    f"target pretraining, fold {k + 1} ("
+                    + (
+                        "target-only model"
+                        if key == "target_only"
+                        else f"beta {'> 0' if key else '= 0'}"
+                    )
+                    + ")"
                     for k, key in jobs
                 ],
             )
@@ -492,12 +512,12 @@ class DATNClassifierCV(DATNClassifier):
                 for i, k in jobs
             ]
             if guard:
-                key = _target_only_group(grid)
+                own = any(key == "target_only" for _, key in target_snapshots)
                 tasks += [
                     delayed(_target_only_score)(
-                        self._estimator(**first[key], fold=True),
+                        self._estimator(**first[to_key], fold=True, target_only=True),
                         *folds[k],
-                        target_snapshots[k, key],
+                        target_snapshots[k, "target_only" if own else to_key],
                         scorer,
                         **transfer,
                     )

@@ -137,15 +137,24 @@ def _search(**params):
     return DATNClassifierCV(alphas=[0.5, 2], betas=[0, 1], **{**FAST, **params})
 
 
+@pytest.mark.parametrize("pair_label_share", [0.0, 0.5])
 @pytest.mark.parametrize("control", [noise_source, shuffle_pairs])
 def test_falls_back_to_the_target_only_model_when_the_source_is_useless(
-    mfeat_task, control
+    mfeat_task, control, pair_label_share
 ):
     t = control(mfeat_task, 0)
     # An identity source preprocessor: the fallback must drop it with the source.
-    clf = _search(source_preprocessor=FunctionTransformer())
+    # With labels through the pairs, the target-only model is pretrained without
+    # them (the source's labels are as useless as the source).
+    clf = _search(
+        source_preprocessor=FunctionTransformer(), pair_label_share=pair_label_share
+    )
     with pytest.warns(NegativeTransferWarning, match="source does not help") as w:
         clf.fit(t.X, t.y, **t.fit_params)
+    assert clf.n_pairs_labeled_ == 0
+    folds, groups = 5, 2
+    extra = folds if pair_label_share else 0
+    assert clf.n_pretrainings_ == groups + folds * groups + extra + 1
     assert w[0].filename == __file__  # the warning points at the caller's fit
     assert clf.variant_ == "SSDAE"
     assert clf.target_only_score_ > clf.transfer_score_
