@@ -5,7 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.model_selection import GridSearchCV, KFold
 
+from skdatn import DATNClassifier, DATNClassifierCV
 from skdatn.datasets import load_mfeat, make_transfer_task
 
 #: Settings that keep a fit well under a second on 2 CPU cores. Early stopping is
@@ -34,6 +36,24 @@ def pid_scorer(estimator, X, y) -> float:
     """A "score" that records the process which fitted and scored: workers
     import it from this module, so it tells where a parallel search ran."""
     return float(os.getpid())
+
+
+def search_beside_grid_search(task, params, grid, **cv_only):
+    """DATNClassifierCV and GridSearchCV over DATNClassifier(**params) with the
+    same grid, 3 shuffled folds and accuracy (the guard off), both fitted on
+    ``task``; ``cv_only`` are parameters of the DATNClassifierCV alone."""
+    cv = KFold(3, shuffle=True, random_state=0)
+    search = GridSearchCV(DATNClassifier(**params), grid, cv=cv)
+    search.fit(task.X, task.y, **task.fit_params)
+    clf = DATNClassifierCV(
+        alphas=grid["alpha"],
+        betas=grid["beta"],
+        cv=cv,
+        scoring="accuracy",
+        fallback=False,
+        **{**params, **cv_only},
+    ).fit(task.X, task.y, **task.fit_params)
+    return clf, search
 
 
 def make_views(n=300, n_classes=3, d_source=12, d_target=7, seed=0):

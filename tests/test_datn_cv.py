@@ -6,9 +6,9 @@ import io
 import joblib
 import numpy as np
 import pytest
-from conftest import FAST
+from conftest import FAST, search_beside_grid_search
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import KFold
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -28,18 +28,7 @@ GRID = {"alpha": [0, 1, 5], "beta": [0, 0.5, 2]}
 
 
 def test_equals_grid_search(task):
-    cv = KFold(3, shuffle=True, random_state=0)
-    search = GridSearchCV(DATNClassifier(**FAST), GRID, cv=cv)
-    search.fit(task.X, task.y, **task.fit_params)
-    clf = DATNClassifierCV(
-        alphas=GRID["alpha"],
-        betas=GRID["beta"],
-        cv=cv,
-        scoring="accuracy",
-        fallback=False,
-        **FAST,
-    )
-    clf.fit(task.X, task.y, **task.fit_params)
+    clf, search = search_beside_grid_search(task, FAST, GRID)
     for key in (
         "mean_test_score",
         "std_test_score",

@@ -5,15 +5,14 @@ import io
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import FAST
+from conftest import FAST, search_beside_grid_search
 from numpy.testing import assert_array_equal
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import TruncatedSVD
-from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skdatn import DATNClassifier, DATNClassifierCV, save
+from skdatn import DATNClassifier, save
 
 
 class RowCounter(TransformerMixin, BaseEstimator):
@@ -98,18 +97,8 @@ def test_search_with_an_unseeded_preprocessor_equals_grid_search(task):
     # TruncatedSVD(random_state=None) is seeded from the estimator's random_state,
     # so the search's shared pretrainings see the features a plain fit sees.
     params = dict(target_preprocessor=TruncatedSVD(4), **FAST)
-    cv = KFold(3, shuffle=True, random_state=0)
     grid = {"alpha": [0.5, 2], "beta": [0, 1]}
-    search = GridSearchCV(DATNClassifier(**params), grid, cv=cv)
-    search.fit(task.X, task.y, **task.fit_params)
-    clf = DATNClassifierCV(
-        alphas=grid["alpha"],
-        betas=grid["beta"],
-        cv=cv,
-        scoring="accuracy",
-        fallback=False,
-        **params,
-    ).fit(task.X, task.y, **task.fit_params)
+    clf, search = search_beside_grid_search(task, params, grid)
     assert_array_equal(
         clf.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"]
     )

@@ -4,14 +4,27 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import FAST
+from conftest import FAST, search_beside_grid_search
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import PCA
-from sklearn.model_selection import GridSearchCV, KFold
 
-from skdatn import DATNClassifier, DATNClassifierCV, Domain
+from skdatn import DATNClassifier, Domain
 from skdatn import _datn as datn_module
 from skdatn._pseudo_labels import confident_rows
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    """Each selection of the fits in the test: (proba, share, rows, codes)."""
+    selections = []
+
+    def spy(proba, share):
+        rows, codes = confident_rows(proba, share)
+        selections.append((proba, share, rows, codes))
+        return rows, codes
+
+    monkeypatch.setattr(datn_module, "confident_rows", spy)
+    return selections
 
 
 def fit(task, **params):
@@ -41,15 +54,7 @@ def test_confident_rows_keeps_a_share_of_each_predicted_class():
     assert confident_rows(np.empty((0, 3)), 0.5)[0].size == 0
 
 
-def test_rounds_label_a_growing_share_with_the_models_predictions(task, monkeypatch):
-    seen = []
-
-    def spy(proba, share):
-        rows, codes = confident_rows(proba, share)
-        seen.append((proba, share, rows, codes))
-        return rows, codes
-
-    monkeypatch.setattr(datn_module, "confident_rows", spy)
+def test_rounds_label_a_growing_share_with_the_models_predictions(task, seen):
     clf = fit(task, self_training=2, pseudo_label_share=0.6)
     assert [s for _, s, _, _ in seen] == pytest.approx([0.3, 0.6])
     n_unlabeled = task.X_unlabeled.X.shape[0]
@@ -126,19 +131,8 @@ def test_sparse_unlabelled_rows_and_a_preprocessor(task):
 def test_the_search_selects_without_self_training_and_the_refit_self_trains(task):
     """The folds of DATNClassifierCV fine-tune without self-training (its scores
     are GridSearchCV's over the paper's DATN); the refit on all rows self-trains."""
-    cv = KFold(3, shuffle=True, random_state=0)
     grid = {"alpha": [0.5, 2.0], "beta": [0.5, 1.0]}  # beta=0 would not self-train
-    search = GridSearchCV(DATNClassifier(**FAST), grid, cv=cv)
-    search.fit(task.X, task.y, **task.fit_params)
-    clf = DATNClassifierCV(
-        alphas=grid["alpha"],
-        betas=grid["beta"],
-        cv=cv,
-        scoring="accuracy",
-        fallback=False,
-        self_training=1,
-        **FAST,
-    ).fit(task.X, task.y, **task.fit_params)
+    clf, search = search_beside_grid_search(task, FAST, grid, self_training=1)
     assert_array_equal(
         clf.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"]
     )
@@ -148,15 +142,7 @@ def test_the_search_selects_without_self_training_and_the_refit_self_trains(task
     assert_array_equal(clf.predict_proba(task.X_test), refit.predict_proba(task.X_test))
 
 
-def test_pairs_are_labelled_by_the_pretrained_source_pathway(task, monkeypatch):
-    seen = []
-
-    def spy(proba, share):
-        rows, codes = confident_rows(proba, share)
-        seen.append((proba, share, rows, codes))
-        return rows, codes
-
-    monkeypatch.setattr(datn_module, "confident_rows", spy)
+def test_pairs_are_labelled_by_the_pretrained_source_pathway(task, seen):
     # No fine-tuning: the fitted source pathway is the pretrained one.
     clf = fit(task, pair_label_share=0.5, finetune_epochs=0)
     ((proba, share, rows, codes),) = seen
@@ -181,19 +167,9 @@ def test_pairs_are_labelled_by_the_pretrained_source_pathway(task, monkeypatch):
 
 
 def test_the_search_labels_the_pairs_in_every_fold_like_grid_search(task):
-    cv = KFold(3, shuffle=True, random_state=0)
     grid = {"alpha": [0.5, 2.0], "beta": [0.0, 1.0]}
     settings = {**FAST, "pair_label_share": 0.5}
-    search = GridSearchCV(DATNClassifier(**settings), grid, cv=cv)
-    search.fit(task.X, task.y, **task.fit_params)
-    clf = DATNClassifierCV(
-        alphas=grid["alpha"],
-        betas=grid["beta"],
-        cv=cv,
-        scoring="accuracy",
-        fallback=False,
-        **settings,
-    ).fit(task.X, task.y, **task.fit_params)
+    clf, search = search_beside_grid_search(task, settings, grid)
     assert_array_equal(
         clf.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"]
     )

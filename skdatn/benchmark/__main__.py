@@ -69,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--methods",
         nargs="+",
         metavar="NAME",
-        help=f"methods to run (default: all but DATN_paper, the paper's DATN without "
-        f"skdatn's extensions, run when named): {', '.join(available_methods())}",
+        help="methods to run (default: all but DATN_paper and DATN_plus, DATN "
+        "without and with skdatn's extensions beyond the paper, which run when "
+        f"named): {', '.join(available_methods())}",
     )
     parser.add_argument(
         "--seeds",

@@ -29,6 +29,7 @@ from skdatn.datasets import load_mfeat
 BUILTIN = [
     "DATN",
     "DATN_paper",
+    "DATN_plus",
     "DATN_sup",
     "NoiseSource",
     "ShuffledPairs",
@@ -154,11 +155,11 @@ def test_quick_run_all_methods(capsys):
     assert "mfeat:fac>fou" in table and "±" in table and "DATN_unsup" in table
 
 
-def test_datn_paper_is_the_control_of_the_extensions_and_runs_when_named():
+def test_datn_paper_and_plus_run_when_named_without_and_with_the_extensions():
     from skdatn import DATNClassifier
     from skdatn.benchmark._runner import BUILTIN_METHODS, resolve_methods
 
-    assert "DATN_paper" not in {m.name for m in resolve_methods(None)}
+    assert {"DATN_paper", "DATN_plus"}.isdisjoint(m.name for m in resolve_methods(None))
     assert [m.name for m in resolve_methods(["datn_paper"])] == ["DATN_paper"]
     ctx = {
         "estimator_kwargs": {},
@@ -177,6 +178,8 @@ def test_datn_paper_is_the_control_of_the_extensions_and_runs_when_named():
     for name in ("DATN_paper", "DATN_sup", "DATN_unsup"):
         params = BUILTIN_METHODS[name].build(ctx, 0).get_params()
         assert all(params[k] == 0 for k in extensions), name
+    plus = BUILTIN_METHODS["DATN_plus"].build(ctx, 0).get_params()
+    assert all(plus[k] > 0 for k in extensions)
 
 
 def test_networks_average_the_datn_family_and_report_each_selection():
