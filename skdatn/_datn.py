@@ -59,8 +59,6 @@ class _TargetRows:
     X_unlabeled: object | None
     pairs: object | None
     use_unlabeled: bool  # whether X_unlabeled's rows are training rows (beta > 0)
-    storage: torch.device | str
-    first_width: int
     #: Rows of the pairs labelled through their source side, and their class codes.
     pair_rows: np.ndarray | None = None
     pair_codes: np.ndarray | None = None
@@ -91,6 +89,11 @@ class _TargetRows:
     def n_pairs(self) -> int:
         return 0 if self.pairs is None else self.pairs.shape[0]
 
+    @property
+    def n_labeled(self) -> int:
+        """Labelled rows of :meth:`blocks` without pseudo-labels."""
+        return len(self.codes) + (0 if self.pair_rows is None else len(self.pair_rows))
+
 
 @dataclass
 class _FitRun:
@@ -108,8 +111,6 @@ class _FitRun:
     target_rows: _TargetRows | None = None
     #: The state before the target pathway's pretraining (kept for self-training).
     before_target: dict | None = None
-    #: Whether ``T`` lacks labels that ``target_rows`` has (after :meth:`restore`).
-    target_stale: bool = False
 
     def snapshot(self) -> dict:
         """The state after pretraining, to restore into another run (whose
@@ -140,9 +141,9 @@ class _FitRun:
         self.n_epochs = snapshot["n_epochs"]
         pair_rows, pair_codes = snapshot["pair_labels"] or (None, None)
         if self.target_rows is not None and pair_rows is not None:
+            # T gains the pairs' labels when fine-tuning starts.
             self.target_rows.pair_rows = pair_rows
             self.target_rows.pair_codes = pair_codes
-            self.target_stale = True
 
 
 class DATNClassifier(
@@ -578,13 +579,7 @@ class DATNClassifier(
 
         use_unlabeled = self.beta > 0
         target_rows = _TargetRows(
-            X,
-            y_codes,
-            inputs.X_unlabeled,
-            inputs.pairs_target,
-            use_unlabeled,
-            "cpu",
-            target_hidden[0],
+            X, y_codes, inputs.X_unlabeled, inputs.pairs_target, use_unlabeled
         )
         target_blocks = target_rows.blocks()
         source_blocks = (
@@ -604,10 +599,13 @@ class DATNClassifier(
         storage = data_device(
             self.device_, _nbytes(target_blocks) + _nbytes(source_blocks or [])
         )
-        target_rows.storage = storage
-        n_pairs = target_rows.n_pairs
         self.target_scaler_, T = self._domain_tensors(
-            target_blocks, y_codes, n_pairs, storage, target_hidden[0], _TARGET_ROWS
+            target_blocks,
+            y_codes,
+            target_rows.n_pairs,
+            storage,
+            target_hidden[0],
+            _TARGET_ROWS,
         )
         self.classes_ = classes
         self.n_source_features_in_ = inputs.n_source_features
@@ -630,7 +628,7 @@ class DATNClassifier(
             self.source_scaler_, run.S = self._domain_tensors(
                 source_blocks,
                 ys_codes,
-                n_pairs,
+                target_rows.n_pairs,
                 storage,
                 source_hidden[0],
                 "source rows (X_source and the source side of pairs)",
@@ -655,7 +653,6 @@ class DATNClassifier(
             )
 
     def _pretrain_target(self, run: _FitRun) -> None:
-        self.n_pairs_labeled_ = 0
         if self._labels_pairs(run):
             self._label_pairs(run)
         if self._self_trains(run):
@@ -672,9 +669,8 @@ class DATNClassifier(
         rows = run.target_rows
         self.n_pairs_labeled_ = 0 if rows.pair_rows is None else len(rows.pair_rows)
         if run.source_net is not None:
-            if run.target_stale:  # restored with pair labels that T lacks
+            if run.T.n_labeled != rows.n_labeled:  # restored with the pairs' labels
                 run.T = self._target_tensors(run)
-                run.target_stale = False
             if self._self_trains(run):
                 G = self._self_train(run)
             else:
@@ -714,14 +710,13 @@ class DATNClassifier(
         source rows (beyond the paper; user guide, "Self-training")."""
         S = run.S
         proba = class_probabilities(
-            None, run.source_net, None, S, run.cfg, slice(S.pair_start, S.n_rows)
+            run.source_net, run.source_net, None, S, run.cfg, S.pair_start
         )
         rows = run.target_rows
         rows.pair_rows, rows.pair_codes = confident_rows(
             proba.numpy(), self.pair_label_share
         )
         run.T = self._target_tensors(run)
-        self.n_pairs_labeled_ = len(rows.pair_rows)
 
     def _target_tensors(self, run: _FitRun, pseudo=None, pseudo_codes=None):
         """The target training rows with every label the fit has: those of y,
@@ -732,8 +727,8 @@ class DATNClassifier(
             _preprocessed(run, rows.blocks(pseudo)),
             rows.labels(pseudo_codes),
             rows.n_pairs,
-            rows.storage,
-            rows.first_width,
+            run.T.rows.storage,
+            run.target_net.encoder[0].out_features,
             _TARGET_ROWS,
             self.target_scaler_,
         )[1]
@@ -761,14 +756,16 @@ class DATNClassifier(
             _preprocessed(run, [(rows.X_unlabeled, None)]),
             np.empty(0, dtype=np.int64),
             0,
-            rows.storage,
-            rows.first_width,
+            run.T.rows.storage,
+            run.target_net.encoder[0].out_features,
             "X_unlabeled",
             self.target_scaler_,
         )[1]
         G = self._bcd(run, "finetune")
+        # DATN's prediction f_T(x) G ϑ_S; DATN_unsup's (no G) f_T(x) ϑ_T.
+        classifier = run.target_net if G is None else run.source_net
         for r in range(1, self.self_training + 1):
-            proba = class_probabilities(run.source_net, run.target_net, G, U, run.cfg)
+            proba = class_probabilities(run.target_net, classifier, G, U, run.cfg)
             share = self.pseudo_label_share * r / self.self_training
             chosen, codes = confident_rows(proba.numpy(), share)
             if self.verbose:

@@ -460,33 +460,29 @@ class DATNClassifierCV(DATNClassifier):
             # 2. The target pathway's, once per fold and beta group; and, when the
             # pairs are labelled through the source, once more for the target-only
             # model, which must not learn from the source.
+            # Each group: the beta group it starts from, and its name.
             to_key = _target_only_group(grid)
-            jobs = [(k, key) for k in range(len(folds)) for key in keys]
+            groups = {key: (key, f"beta {'> 0' if key else '= 0'}") for key in keys}
             if guard and self.pair_label_share > 0:
-                jobs += [(k, "target_only") for k in range(len(folds))]
+                groups["target_only"] = (to_key, "target-only model")
+            jobs = [(k, key) for k in range(len(folds)) for key in groups]
             done = self._progress(
                 parallel,
                 [
                     delayed(_pretrain_target)(
                         self._estimator(
-                            **first[to_key if key == "target_only" else key],
+                            **first[groups[key][0]],
                             fold=True,
                             target_only=key == "target_only",
                         ),
                         *folds[k][:2],
-                        source_snapshots[to_key if key == "target_only" else key],
+                        source_snapshots[groups[key][0]],
                         **transfer,
                     )
                     for k, key in jobs
                 ],
                 [
-                    f"target pretraining, fold {k + 1} ("
-                    + (
-                        "target-only model"
-                        if key == "target_only"
-                        else f"beta {'> 0' if key else '= 0'}"
-                    )
-                    + ")"
+                    f"target pretraining, fold {k + 1} ({groups[key][1]})"
                     for k, key in jobs
                 ],
             )
@@ -512,7 +508,7 @@ class DATNClassifierCV(DATNClassifier):
                 for i, k in jobs
             ]
             if guard:
-                own = any(key == "target_only" for _, key in target_snapshots)
+                own = "target_only" in groups
                 tasks += [
                     delayed(_target_only_score)(
                         self._estimator(**first[to_key], fold=True, target_only=True),

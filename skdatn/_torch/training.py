@@ -742,27 +742,23 @@ def _pair_map(
 
 
 def class_probabilities(
-    source: Pathway,
-    target: Pathway,
+    encoder: Pathway,
+    classifier: Pathway,
     G: torch.Tensor | None,
     dom: DomainTensors,
     cfg: TrainingConfig,
-    rows: slice | None = None,
+    start: int = 0,
 ) -> torch.Tensor:
-    """Class probabilities of the rows ``rows`` (all by default) of ``dom`` by
-    the model in training: softmax of ``f_T(x) G ϑ_S``, or of ``f_T(x) ϑ_T``
-    without ``G`` (DATN_unsup; ``target`` is then any pathway, ``source``
-    unused); float32, chunk by chunk, on the CPU."""
-    rows = slice(0, dom.n_rows) if rows is None else rows
+    """Class probabilities of the rows of ``dom`` from ``start`` on, by pathways
+    in training: the softmax of ``classifier.logits(encoder.encode(x) G)``
+    (``G`` left out when None); float32, chunk by chunk, on the CPU."""
     out = []
     with torch.no_grad():
-        for part in _slices(rows.stop - rows.start, _chunk_rows(dom, target)):
-            part = _shift(part, rows.start)
+        for part in _slices(dom.n_rows - start, _chunk_rows(dom, encoder)):
             with _autocast(cfg, dom.rows.device):
-                z = target.encode(dom.rows.take(part))
-                if G is None:
-                    logits = target.logits(z)
-                else:
-                    logits = source.logits(z.float() @ G)
+                z = encoder.encode(dom.rows.take(_shift(part, start)))
+                if G is not None:
+                    z = z.float() @ G
+                logits = classifier.logits(z)
             out.append(torch.softmax(logits.float(), dim=1).cpu())
     return torch.cat(out)
