@@ -22,7 +22,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skdatn import (
-    DATNClassifier,
     DATNClassifierCV,
     Domain,
     NegativeTransferWarning,
@@ -75,11 +74,9 @@ for name, inputs in [("real source", task.fit_params), ("noise source", noise)]:
 #
 # What the guard bought
 # ---------------------
-# Without the guard (``fallback=False``) the search would keep its best transfer model
-# even on the noise source: the model that a plain ``DATNClassifier`` with the selected
-# α and β fits.
-guarded = fitted["noise source"]
-kept = DATNClassifier(alpha=guarded.alpha_, beta=guarded.beta_, **short)
+# Without the guard (``fallback=False``) the search keeps its best transfer model even
+# on the noise source.
+kept = DATNClassifierCV(betas=[1.0], fallback=False, **short)
 kept.fit(task.X, task.y, **noise)
 print(f"noise source without the guard: {kept.score(task.X_test, task.y_test):.3f}")
 

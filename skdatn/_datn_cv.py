@@ -74,9 +74,16 @@ class DATNClassifierCV(DATNClassifier):
     :class:`NegativeTransferWarning` says so (``fallback=False`` turns the
     guard off). See the user guide, "Is my source helping?".
 
-    Self-training (``self_training > 0``, beyond the paper) is left out of the
-    folds: they select (α, β) for the paper's DATN, and the refit on all rows
-    self-trains at the selected (α, β) (user guide, "Self-training").
+    Unlike :class:`DATNClassifier`, this estimator turns skdatn's two
+    extensions beyond the paper on by default (user guide, "Self-training and
+    labels through the pairs"): labels through the pairs
+    (``pair_label_share=0.5``) and one round of self-training
+    (``self_training=1``). ``pair_label_share=0, self_training=0`` is the
+    paper's DATN. The pair labels cost no training and are the same in every
+    fold, so they are part of each fold's fit (the target-only model of the
+    guard is pretrained apart, without them). Self-training is left out of the
+    folds: they select (α, β) without it, and the refit on all rows
+    self-trains at the selected (α, β).
 
     Parameters
     ----------
@@ -116,7 +123,8 @@ class DATNClassifierCV(DATNClassifier):
         ``verbose`` 1 and 2).
     **params
         Every other parameter of :class:`DATNClassifier` (all but ``alpha``,
-        ``beta`` and ``verbose``), with the same defaults.
+        ``beta`` and ``verbose``), with the same defaults except
+        ``self_training=1`` and ``pair_label_share=0.5``.
 
     Attributes
     ----------
@@ -145,7 +153,9 @@ class DATNClassifierCV(DATNClassifier):
         Pathway pretrainings run (search and refit): one per fold and beta group
         for the target pathway, one per beta group for the source pathway, and
         with ``pair_label_share > 0`` and ``fallback`` one more per fold for the
-        target-only model, which learns no label from the source.
+        target-only model, which learns no label from the source (the default),
+        and one for the refit. The refit's self-training rounds pretrain the
+        target pathway again; they are not counted here (see ``history_``).
     classes_, n_features_in_, variant_, G_, history_, ... :
         The fitted attributes of the refitted :class:`DATNClassifier`.
 
@@ -158,8 +168,8 @@ class DATNClassifierCV(DATNClassifier):
     >>> task = make_transfer_task(views["fac"], views["fou"], y, random_state=0)
     >>> clf = DATNClassifierCV(alphas=[1, 2], betas=[0, 1], cv=KFold(3, shuffle=True, random_state=0),
     ...                        pretrain_epochs=20, finetune_epochs=10, random_state=0)
-    >>> clf.fit(task.X, task.y, **task.fit_params).n_pretrainings_  # 3 folds x 2 + 2 + 1
-    9
+    >>> clf.fit(task.X, task.y, **task.fit_params).n_pretrainings_  # 3 x (2 + 1) + 2 + 1
+    12
     >>> sorted(clf.best_params_)
     ['alpha', 'beta']
     """
@@ -193,9 +203,9 @@ class DATNClassifierCV(DATNClassifier):
         intra_weight=1.0,
         recon_weight=0.1,
         mmd_target="encoded",
-        self_training=0,
+        self_training=1,
         pseudo_label_share=0.5,
-        pair_label_share=0.0,
+        pair_label_share=0.5,
         lambda_reg=1e-2,
         lambda_pair=0.1,
         source_preprocessor=None,
@@ -427,10 +437,18 @@ class DATNClassifierCV(DATNClassifier):
         first = {key: grid[_group(grid, key)[0]] for key in keys}
         # One Parallel for the three rounds: its workers are reused (a Ray or
         # loky pool starts once).
+        # The target pathway's pretraining groups: each beta group; and, when
+        # the pairs are labelled through the source, the target-only model,
+        # which must not learn from the source. Each: the beta group it starts
+        # from, and its name.
+        groups = {key: (key, f"beta {'> 0' if key else '= 0'}") for key in keys}
+        to_key = _target_only_group(grid)
+        if guard and self.pair_label_share > 0:
+            groups["target_only"] = (to_key, "target-only model")
         self._say(
             f"DATNClassifierCV: {len(folds)} folds for each of {len(grid)} "
             f"candidates, totalling {len(folds) * len(grid)} fine-tunings, from "
-            f"{len(keys)} source and {len(folds) * len(keys)} target pretrainings"
+            f"{len(keys)} source and {len(folds) * len(groups)} target pretrainings"
             + (", and the target-only model of each fold" if guard else "")
         )
         with parallel_as_done(self.n_jobs) as parallel:
@@ -457,14 +475,7 @@ class DATNClassifierCV(DATNClassifier):
                 key: snapshot for key, (snapshot, _) in zip(keys, done, strict=True)
             }
             self.n_pretrainings_ = sum(has_source for _, has_source in done)
-            # 2. The target pathway's, once per fold and beta group; and, when the
-            # pairs are labelled through the source, once more for the target-only
-            # model, which must not learn from the source.
-            # Each group: the beta group it starts from, and its name.
-            to_key = _target_only_group(grid)
-            groups = {key: (key, f"beta {'> 0' if key else '= 0'}") for key in keys}
-            if guard and self.pair_label_share > 0:
-                groups["target_only"] = (to_key, "target-only model")
+            # 2. The target pathway's, once per fold and group.
             jobs = [(k, key) for k in range(len(folds)) for key in groups]
             done = self._progress(
                 parallel,

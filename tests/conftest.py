@@ -38,20 +38,33 @@ def pid_scorer(estimator, X, y) -> float:
     return float(os.getpid())
 
 
+def settings_of(clf):
+    """The DATNClassifier settings of a DATNClassifierCV (all but its search's)."""
+    names = DATNClassifier._get_param_names()
+    return {k: v for k, v in clf.get_params(deep=False).items() if k in names}
+
+
 def search_beside_grid_search(task, params, grid, **cv_only):
     """DATNClassifierCV and GridSearchCV over DATNClassifier(**params) with the
     same grid, 3 shuffled folds and accuracy (the guard off), both fitted on
-    ``task``; ``cv_only`` are parameters of the DATNClassifierCV alone."""
+    ``task``; the DATNClassifierCV takes every setting of that DATNClassifier
+    (its own defaults differ), and ``cv_only`` are parameters of it alone."""
     cv = KFold(3, shuffle=True, random_state=0)
-    search = GridSearchCV(DATNClassifier(**params), grid, cv=cv)
+    estimator = DATNClassifier(**params)
+    search = GridSearchCV(estimator, grid, cv=cv)
     search.fit(task.X, task.y, **task.fit_params)
+    settings = {
+        k: v
+        for k, v in estimator.get_params(deep=False).items()
+        if k not in ("alpha", "beta")
+    }
     clf = DATNClassifierCV(
         alphas=grid["alpha"],
         betas=grid["beta"],
         cv=cv,
         scoring="accuracy",
         fallback=False,
-        **{**params, **cv_only},
+        **{**settings, **cv_only},
     ).fit(task.X, task.y, **task.fit_params)
     return clf, search
 

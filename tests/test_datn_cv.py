@@ -6,7 +6,7 @@ import io
 import joblib
 import numpy as np
 import pytest
-from conftest import FAST, search_beside_grid_search
+from conftest import FAST, search_beside_grid_search, settings_of
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import KFold
 from sklearn.preprocessing import FunctionTransformer
@@ -64,9 +64,12 @@ def test_equals_grid_search(task):
 def test_refit_is_a_plain_datn_fit(task):
     clf = DATNClassifierCV(alphas=[2], betas=[1], cv=KFold(2), **FAST)
     clf.fit(task.X, task.y, **task.fit_params)
-    plain = DATNClassifier(alpha=2, beta=1, **FAST).fit(
+    plain = DATNClassifier(alpha=2, beta=1, **settings_of(clf)).fit(
         task.X, task.y, **task.fit_params
     )
+    # The extensions beyond the paper are on by default here (not in DATNClassifier).
+    assert clf.n_pairs_labeled_ > 0 and clf.n_pseudo_labeled_ > 0
+    assert DATNClassifier().get_params()["pair_label_share"] == 0
     assert clf.variant_ == "DATN"
     assert_array_equal(clf.G_, plain.G_)
     assert_array_equal(clf.predict_proba(task.X_test), plain.predict_proba(task.X_test))
@@ -103,7 +106,9 @@ def test_parallel_search_gives_the_sequential_results(task, backend):
         sequential.cv_results_["split1_test_score"],
     )
     assert parallel.best_params_ == sequential.best_params_
-    assert parallel.n_pretrainings_ == sequential.n_pretrainings_ == 2 * 2 + 2 + 1
+    # 2 folds x 2 beta groups, the target-only model of each fold (pretrained
+    # apart: it learns no label through the pairs), 2 source, 1 refit.
+    assert parallel.n_pretrainings_ == sequential.n_pretrainings_ == 2 * 2 + 2 + 2 + 1
     assert_array_equal(
         parallel.predict_proba(task.X_test), sequential.predict_proba(task.X_test)
     )
@@ -111,12 +116,14 @@ def test_parallel_search_gives_the_sequential_results(task, backend):
 
 def test_shared_parameters_have_the_estimators_defaults():
     # DATNClassifierCV must spell out DATNClassifier's parameters (scikit-learn
-    # reads them from __init__); their defaults must not drift apart.
+    # reads them from __init__); their defaults must not drift apart, except
+    # the extensions beyond the paper, which only the CV turns on.
     cv_sig = inspect.signature(DATNClassifierCV.__init__).parameters
     est_sig = inspect.signature(DATNClassifier.__init__).parameters
     assert _SHARED
-    for name in _SHARED:
-        assert cv_sig[name].default == est_sig[name].default, name
+    differ = {n for n in _SHARED if cv_sig[n].default != est_sig[n].default}
+    assert differ == {"pair_label_share", "self_training"}
+    assert all(est_sig[n].default == 0 < cv_sig[n].default for n in differ)
 
 
 # ------------------------------------------------------------ the guard
@@ -251,18 +258,22 @@ def test_verbose_reports_the_plan_and_each_finished_task(task, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == (
         "[skdatn] DATNClassifierCV: 3 folds for each of 2 candidates, totalling 6 "
-        "fine-tunings, from 1 source and 3 target pretrainings, and the target-only "
+        "fine-tunings, from 1 source and 6 target pretrainings, and the target-only "
         "model of each fold"
     )
     assert lines[1].startswith("[skdatn] [1/1] source pretraining (beta > 0) (")
-    assert lines[4].startswith("[skdatn] [3/3] target pretraining, fold 3 (beta > 0)")
-    assert lines[5].startswith("[skdatn] [1/9] alpha=0.5, beta=1, fold 1: score -")
-    assert lines[13].startswith("[skdatn] [9/9] target-only model, fold 3: score -")
-    assert lines[14] == (
+    # The target-only model is pretrained apart (no label through the pairs).
+    assert lines[6].startswith("[skdatn] [5/6] target pretraining, fold 3 (beta > 0)")
+    assert lines[7].startswith(
+        "[skdatn] [6/6] target pretraining, fold 3 (target-only model)"
+    )
+    assert lines[8].startswith("[skdatn] [1/9] alpha=0.5, beta=1, fold 1: score -")
+    assert lines[16].startswith("[skdatn] [9/9] target-only model, fold 3: score -")
+    assert lines[17] == (
         f"[skdatn] refit on all {len(task.y)} labelled target rows: "
         f"alpha={clf.alpha_:g}, beta={clf.beta_:g}"
     )
-    assert len(lines) == 15  # the fits' own stages only from verbose=2 on
+    assert len(lines) == 18  # the fits' own stages only from verbose=2 on
     DATNClassifierCV(**params, verbose=2).fit(task.X, task.y, **task.fit_params)
     assert "[skdatn] fine-tuning: " in capsys.readouterr().err
 

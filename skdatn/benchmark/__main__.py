@@ -69,9 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--methods",
         nargs="+",
         metavar="NAME",
-        help="methods to run (default: all but DATN_paper and DATN_plus, DATN "
-        "without and with skdatn's extensions beyond the paper, which run when "
-        f"named): {', '.join(available_methods())}",
+        help="methods to run (default: all but DATN_plus, DATN with skdatn's "
+        "extensions beyond the paper as DATNClassifierCV has them by default, "
+        f"which runs when named; DATN is the paper's): "
+        f"{', '.join(available_methods())}",
     )
     parser.add_argument(
         "--seeds",

@@ -13,18 +13,21 @@ from ._runner import summarize
 _XLABEL = {
     "pairs": ("n_pairs", "number of pairs |D_C|"),
     "source_unlabeled": ("n_source_unlabeled", "unlabelled source rows |D_S^uL|"),
+    "target_unlabeled": ("n_target_unlabeled", "unlabelled target rows |D_T^uL|"),
     "source_labels": ("source_labels", "labelled source rows |D_S^L|"),
 }
 _TITLE = {
     "source_labels": "Fig. 3: source label budget",
     "pairs": "Fig. 4: number of pairs",
     "source_unlabeled": "Fig. 5: unlabelled source size",
+    "target_unlabeled": "Beyond Fig. 5: unlabelled target size",
     "sensitivity": "Fig. 6: sensitivity to alpha and beta (DATN)",
 }
 _FILES = {
     "source_labels": "fig3_source_labels.png",
     "pairs": "fig4_pairs.png",
     "source_unlabeled": "fig5_source_unlabeled.png",
+    "target_unlabeled": "fig5_target_unlabeled.png",
     "sensitivity": "fig6_sensitivity.png",
 }
 
@@ -181,32 +184,47 @@ def _annotate_source_accuracy(ax, curves) -> None:
 
 
 def _heatmap(fig, ax, rows) -> None:
+    """Mean accuracy per (α, β) over the seeds, with its standard error when
+    there are several, on a colour scale at least ``MIN_SPAN`` wide."""
     alphas = sorted({r["setting"]["alpha"] for r in rows})
     betas = sorted({r["setting"]["beta"] for r in rows})
-    grid = np.full((len(alphas), len(betas)), np.nan)
+    mean = np.full((len(alphas), len(betas)), np.nan)
+    error = np.full_like(mean, np.nan)
     for i, a in enumerate(alphas):
         for j, b in enumerate(betas):
             accs = [
                 r["accuracy"]
                 for r in rows
-                if r["setting"]["alpha"] == a and r["setting"]["beta"] == b
+                if r["setting"]["alpha"] == a
+                and r["setting"]["beta"] == b
+                and r["accuracy"] is not None
             ]
-            grid[i, j] = summarize(accs)[0]
-    image = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
+            mean[i, j], std = summarize(accs)
+            n = len(accs)
+            error[i, j] = std / np.sqrt(n - 1) if n > 1 else np.nan
+    finite = mean[np.isfinite(mean)]
+    center = (finite.min() + finite.max()) / 2 if finite.size else 0.5
+    half = max(MIN_SPAN, np.ptp(finite) if finite.size else 0.0) / 2
+    image = ax.imshow(
+        mean,
+        origin="lower",
+        cmap="viridis",
+        aspect="auto",
+        vmin=center - half,
+        vmax=center + half,
+    )
     ax.set_xticks(range(len(betas)), [f"{b:g}" for b in betas])
     ax.set_yticks(range(len(alphas)), [f"{a:g}" for a in alphas])
     ax.set_xlabel("beta")
     ax.set_ylabel("alpha")
     for i in range(len(alphas)):
         for j in range(len(betas)):
-            if not np.isnan(grid[i, j]):
-                ax.text(
-                    j,
-                    i,
-                    f"{grid[i, j]:.2f}",
-                    ha="center",
-                    va="center",
-                    color="w",
-                    fontsize="x-small",
-                )
+            if np.isnan(mean[i, j]):
+                continue
+            text = f"{mean[i, j]:.3f}"
+            if np.isfinite(error[i, j]):
+                text += f"\n±{error[i, j]:.3f}"
+            # Dark text on the light (high) half of viridis.
+            color = "k" if mean[i, j] > center else "w"
+            ax.text(j, i, text, ha="center", va="center", color=color, fontsize=6)
     fig.colorbar(image, ax=ax, label="target test accuracy")

@@ -282,12 +282,14 @@ _QUICK_BASELINE = dict(
     hidden_layer_sizes=(32, 16), pretrain_epochs=5, finetune_epochs=5, max_epochs=5
 )
 _SVM_C = [0.1, 1.0, 10.0, 100.0]
-#: The paper's variants (DATN_paper, DATN_sup, DATN_unsup) leave skdatn's
-#: extensions beyond the paper out.
-PAPER_SETTINGS = dict(pair_label_share=0.0, self_training=0)
-#: DATN_plus: both extensions at the setting measured on the development tasks
-#: (user guide, "Self-training and labels through the pairs").
-EXTENSIONS = dict(pair_label_share=0.5, self_training=1, pseudo_label_share=0.5)
+#: DATN_plus: the settings in which DATNClassifierCV's defaults differ from
+#: DATNClassifier's (the paper's), i.e. skdatn's extensions beyond the paper.
+#: Every other DATN method keeps DATNClassifier's defaults: the paper's DATN.
+EXTENSIONS = {
+    k: v
+    for k, v in DATNClassifierCV().get_params().items()
+    if DATNClassifier().get_params().get(k, v) != v
+}
 #: Networks averaged by DATN and its variants (SeedEnsembleClassifier).
 DEFAULT_NETWORKS = 5
 
@@ -397,26 +399,16 @@ def _build_svm(ctx: dict, seed: int):
 BUILTIN_METHODS: dict[str, Method] = {
     m.name: m
     for m in (
+        # The paper's DATN (the extensions beyond it off, as in DATNClassifier).
         Method("DATN", _ensembled(_datn_cv_factory()), _all_inputs),
-        # The paper's DATN, without skdatn's extensions: their control.
-        Method(
-            "DATN_paper",
-            _ensembled(_datn_cv_factory(**PAPER_SETTINGS)),
-            _all_inputs,
-            default=False,
-        ),
-        # DATN with skdatn's extensions beyond the paper, which are off by default.
+        # DATNClassifierCV's defaults: DATN with skdatn's extensions.
         Method(
             "DATN_plus",
             _ensembled(_datn_cv_factory(**EXTENSIONS)),
             _all_inputs,
             default=False,
         ),
-        Method(
-            "DATN_sup",
-            _ensembled(_datn_cv_factory(beta=0.0, **PAPER_SETTINGS)),
-            _all_inputs,
-        ),
+        Method("DATN_sup", _ensembled(_datn_cv_factory(beta=0.0)), _all_inputs),
         # A control shows a collapse (or the fallback), not a 0.02 difference:
         # DATN's full selection, one network.
         *(
@@ -425,7 +417,7 @@ BUILTIN_METHODS: dict[str, Method] = {
         ),
         Method(
             "DATN_unsup",
-            _ensembled(_datn_factory(asymmetric=False, **PAPER_SETTINGS)),
+            _ensembled(_datn_factory(asymmetric=False)),
             _all_inputs,
         ),
         Method(
@@ -506,9 +498,10 @@ def resolve_methods(
 ) -> list[Method]:
     """Look the given method names up (case-insensitive).
 
-    None means every method run by default (not ``DATN_paper`` nor
-    ``DATN_plus``, DATN without and with skdatn's extensions, which run when
-    named), without the baselines when ``baselines`` is False.
+    None means every method run by default (not ``DATN_plus``, DATN with
+    skdatn's extensions beyond the paper as ``DATNClassifierCV`` has them by
+    default, which runs when named), without the baselines when ``baselines``
+    is False.
     """
     methods = available_methods()
     if names is None:
@@ -942,7 +935,13 @@ def format_table(rows: Sequence[dict]) -> str:
 
 # -------------------------------------------------------------------- analyses
 
-ANALYSES = ("source_labels", "pairs", "source_unlabeled", "sensitivity")
+ANALYSES = (
+    "source_labels",
+    "pairs",
+    "source_unlabeled",
+    "target_unlabeled",
+    "sensitivity",
+)
 _FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 _LABEL_FRACTIONS = (0.0625, 0.125, 0.25, 0.5, 1.0)
 
@@ -1001,9 +1000,14 @@ def run_analyses(
     the labelled source rows shrink; ``source_accuracy`` is that of a DNN trained
     on the labelled source rows (on the source view of the test items).
     ``pairs`` (Fig. 4): transfer methods against the number of pairs.
-    ``source_unlabeled`` (Fig. 5): DATN and DATN_sup against the unlabelled
-    source size. ``sensitivity`` (Fig. 6): DATN over the paper's α×β grid
-    (a 2×2 grid when ``quick``). DATN uses α=2, β=1 except in ``sensitivity``.
+    ``source_unlabeled`` (Fig. 5): DATN, DATN_sup and DATN_plus (DATN with
+    skdatn's extensions beyond the paper) against the unlabelled source size;
+    ``target_unlabeled`` (beyond the paper): the same against the unlabelled
+    target size. ``sensitivity`` (Fig. 6): DATN over the paper's α×β grid
+    (a 2×2 grid when ``quick``), from one search per seed that pretrains once
+    and tests every (α, β) on the test rows (each score equals that of a
+    ``DATNClassifier(alpha=α, beta=β)`` fit). DATN and DATN_plus use α=2,
+    β=1 except in ``sensitivity``.
 
     Parameters
     ----------
@@ -1013,7 +1017,7 @@ def run_analyses(
         Seeds of the splits and the models.
     analyses : sequence of str, default=ANALYSES
         Which of ``source_labels``, ``pairs``, ``source_unlabeled``,
-        ``sensitivity`` to run.
+        ``target_unlabeled``, ``sensitivity`` to run.
     methods : sequence of str, default=None
         Keep only these methods in the sweeps (None: the paper's choice above).
     data_dir : str or path-like, default=None
@@ -1050,12 +1054,14 @@ def _run_analyses(
     data = _DataCache(data_dir).get(task.dataset)
     methods = available_methods()
     datn = Method("DATN", _datn_factory(), _all_inputs)
+    plus = Method("DATN_plus", _datn_factory(**EXTENSIONS), _all_inputs)
     baselines = [m for m in methods.values() if m.baseline]
     plans = {
         "source_labels": [methods["DATN_sup"], methods["DNN"]]
         + [m for m in baselines if m.name in ("WSDTN", "CDLS")],
         "pairs": [datn, methods["DATN_sup"], methods["DATN_unsup"]] + baselines,
-        "source_unlabeled": [datn, methods["DATN_sup"]],
+        "source_unlabeled": [datn, methods["DATN_sup"], plus],
+        "target_unlabeled": [datn, methods["DATN_sup"], plus],
     }
     if keep is not None:
         wanted = {m.name for m in resolve_methods(keep)}
@@ -1069,10 +1075,13 @@ def _run_analyses(
     n_classes = np.unique(base.y).size
     sweeps = {
         "pairs": [("n_pairs", n) for n in _sized(sizes["pairs"], _FRACTIONS, 2)],
-        "source_unlabeled": [
-            ("n_source_unlabeled", n)
-            for n in _sized(sizes["source_unlabeled"], _FRACTIONS, 2)
-        ],
+        **{
+            f"{side}_unlabeled": [
+                (f"n_{side}_unlabeled", n)
+                for n in _sized(sizes[f"{side}_unlabeled"], _FRACTIONS, 2)
+            ]
+            for side in ("source", "target")
+        },
         "source_labels": [
             ("source_labels", n)
             for n in _sized(
@@ -1083,7 +1092,7 @@ def _run_analyses(
         ],
     }
     total = len(seeds) * sum(
-        len(sens)
+        1  # one search per seed
         if a == "sensitivity"
         else len(sweeps[a]) * (len(plans[a]) + (a == "source_labels"))
         for a in analyses
@@ -1105,17 +1114,19 @@ def _run_analyses(
         ctx = _context(task, split, "none", quick, None)
         for analysis in analyses:
             if analysis == "sensitivity":
-                for a, b in sens:
-                    setting = {"alpha": a, "beta": b}
-                    row = _reused(done, bar, task, "DATN", seed, analysis, setting)
-                    if row is None:
-                        m = Method("DATN", _datn_factory(alpha=a, beta=b), _all_inputs)
-                        row = _run_one(m, split, ctx, seed, task, bar, extra=setting)
-                        row.update(analysis=analysis, setting=setting)
-                        row["params"] = dict(setting)
-                        add(row, reused=False)
-                    else:
-                        add(row, reused=True)
+                settings = [{"alpha": a, "beta": b} for a, b in sens]
+                before = [
+                    _done_row(done, task, "DATN", seed, analysis, setting)
+                    for setting in settings
+                ]
+                reused = all(row is not None for row in before)
+                if reused:
+                    bar(f"{task} seed={seed} DATN sensitivity (done before)")
+                else:
+                    before = _sensitivity(split, ctx, seed, task, settings, bar)
+                for row in before:
+                    row["analysis"] = analysis
+                    add(row, reused=reused)
                 continue
             for key, value in sweeps[analysis]:
                 setting = {key: value}
@@ -1142,6 +1153,66 @@ def _run_analyses(
                     if src_acc is not None:
                         row["source_accuracy"] = src_acc
                     add(row, reused=False)
+    return rows
+
+
+def _sensitivity(split: Bunch, ctx: dict, seed: int, task, settings, bar) -> list:
+    """DATN's rows at every (α, β) of ``settings`` (a full grid) on one split.
+
+    One DATNClassifierCV search whose only fold trains on the labelled target
+    rows and tests on the test rows: it pretrains once per beta group instead
+    of once per point, and each fold score equals the test accuracy of a
+    ``DATNClassifier(alpha=α, beta=β)`` fit with the same settings (its
+    refit, on training and test rows, is not used). ``fit_seconds`` is each
+    point's fine-tuning.
+    """
+    alphas = sorted({s["alpha"] for s in settings})
+    betas = sorted({s["beta"] for s in settings})
+    n_train, n_test = split.X.shape[0], split.X_test.shape[0]
+    stack = sp.vstack if sp.issparse(split.X) else np.vstack
+    params = _datn_factory()(ctx, seed).get_params()
+    del params["alpha"], params["beta"]
+    search = DATNClassifierCV(
+        alphas,
+        betas,
+        cv=[(np.arange(n_train), np.arange(n_train, n_train + n_test))],
+        scoring="accuracy",
+        fallback=False,
+        **params,
+    )
+    start = time.perf_counter()
+    try:
+        search.fit(
+            stack([split.X, split.X_test]),
+            np.concatenate([np.asarray(split.y), np.asarray(split.y_test)]),
+            **split.fit_params,
+        )
+    except Exception as exc:  # noqa: BLE001 - one failing fit must not stop the run
+        error = f"{type(exc).__name__}: {exc}"
+        bar(f"{task} seed={seed} DATN sensitivity: FAILED ({error})")
+        rows = [_row(task, "DATN", seed, None, 0.0, {}) for _ in settings]
+        for row, setting in zip(rows, settings, strict=True):
+            row.update(error=error, setting=setting)
+        return rows
+    bar(
+        f"{task} seed={seed} DATN sensitivity: {len(settings)} points "
+        f"({time.perf_counter() - start:.1f}s)"
+    )
+    results = search.cv_results_
+    at = {(p["alpha"], p["beta"]): i for i, p in enumerate(results["params"])}
+    rows = []
+    for setting in settings:
+        i = at[setting["alpha"], setting["beta"]]
+        row = _row(
+            task,
+            "DATN",
+            seed,
+            float(results["split0_test_score"][i]),
+            results["mean_fit_time"][i],
+            dict(setting),
+        )
+        row["setting"] = setting
+        rows.append(row)
     return rows
 
 

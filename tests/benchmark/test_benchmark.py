@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skdatn import Domain, Pairs
 from skdatn.benchmark import (
+    ANALYSES,
     DATASETS,
     TaskSpec,
     build_task,
@@ -28,7 +29,6 @@ from skdatn.datasets import load_mfeat
 
 BUILTIN = [
     "DATN",
-    "DATN_paper",
     "DATN_plus",
     "DATN_sup",
     "NoiseSource",
@@ -155,12 +155,12 @@ def test_quick_run_all_methods(capsys):
     assert "mfeat:fac>fou" in table and "±" in table and "DATN_unsup" in table
 
 
-def test_datn_paper_and_plus_run_when_named_without_and_with_the_extensions():
-    from skdatn import DATNClassifier
+def test_datn_is_the_papers_and_datn_plus_the_cv_defaults_run_when_named():
+    from skdatn import DATNClassifier, DATNClassifierCV
     from skdatn.benchmark._runner import BUILTIN_METHODS, resolve_methods
 
-    assert {"DATN_paper", "DATN_plus"}.isdisjoint(m.name for m in resolve_methods(None))
-    assert [m.name for m in resolve_methods(["datn_paper"])] == ["DATN_paper"]
+    assert "DATN_plus" not in {m.name for m in resolve_methods(None)}
+    assert [m.name for m in resolve_methods(["datn_plus"])] == ["DATN_plus"]
     ctx = {
         "estimator_kwargs": {},
         "grid": "small",
@@ -171,15 +171,18 @@ def test_datn_paper_and_plus_run_when_named_without_and_with_the_extensions():
         "quick": False,
         "progress": False,
     }
-    defaults = DATNClassifier().get_params()
     extensions = ("pair_label_share", "self_training")
-    datn = BUILTIN_METHODS["DATN"].build(ctx, 0).get_params()
-    assert all(datn[k] == defaults[k] for k in extensions)
-    for name in ("DATN_paper", "DATN_sup", "DATN_unsup"):
+    for name in ("DATN", "DATN_sup", "DATN_unsup"):
         params = BUILTIN_METHODS[name].build(ctx, 0).get_params()
         assert all(params[k] == 0 for k in extensions), name
     plus = BUILTIN_METHODS["DATN_plus"].build(ctx, 0).get_params()
-    assert all(plus[k] > 0 for k in extensions)
+    cv_defaults = DATNClassifierCV().get_params()
+    assert all(plus[k] == cv_defaults[k] > 0 for k in extensions)
+    # Every other setting of DATN_plus is DATN's.
+    datn = BUILTIN_METHODS["DATN"].build(ctx, 0).get_params()
+    differ = {k for k in datn if k != "cv" and datn[k] != plus[k]}
+    assert differ == set(extensions)
+    assert DATNClassifier().get_params()["self_training"] == 0
 
 
 def test_networks_average_the_datn_family_and_report_each_selection():
@@ -294,15 +297,19 @@ def test_quick_analyses_and_plots(tmp_path):
     rows = run_analyses(
         "mfeat:fac>fou",
         [0],
-        methods=["DATN", "DATN_sup", "DNN"],
+        methods=["DATN", "DATN_sup", "DATN_plus", "DNN"],
         quick=True,
         progress=None,
     )
     kinds = {r["analysis"] for r in rows}
-    assert kinds == {"source_labels", "pairs", "source_unlabeled", "sensitivity"}
+    assert kinds == set(ANALYSES)
     assert all(r.get("error") is None for r in rows)
     pairs = sorted({r["setting"]["n_pairs"] for r in rows if r["analysis"] == "pairs"})
     assert pairs == [50, 100, 200, 400]
+    unlabeled = [r for r in rows if r["analysis"] == "target_unlabeled"]
+    assert {r["method"] for r in unlabeled} == {"DATN", "DATN_sup", "DATN_plus"}
+    sizes = sorted({r["setting"]["n_target_unlabeled"] for r in unlabeled})
+    assert sizes == [38, 75, 150, 300]
     labels = [r for r in rows if r["analysis"] == "source_labels"]
     assert all(0 <= r["source_accuracy"] <= 1 for r in labels)
     pytest.importorskip("matplotlib")
@@ -313,9 +320,34 @@ def test_quick_analyses_and_plots(tmp_path):
         "fig3_source_labels.png",
         "fig4_pairs.png",
         "fig5_source_unlabeled.png",
+        "fig5_target_unlabeled.png",
         "fig6_sensitivity.png",
     ]
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_sensitivity_rows_are_the_test_accuracy_of_datn_fits():
+    """Fig. 6 shares the pretraining in one search; each point is still the
+    test accuracy of a DATNClassifier fit at that (alpha, beta)."""
+    from skdatn import DATNClassifier
+    from skdatn.benchmark._runner import _QUICK_ESTIMATOR, DATASETS
+
+    rows = run_analyses(
+        "mfeat:fac>fou", [1], analyses=["sensitivity"], quick=True, progress=None
+    )
+    assert len(rows) == 4 and all(r["analysis"] == "sensitivity" for r in rows)
+    split = build_task(TaskSpec("mfeat", "fac", "fou"), load_mfeat(), seed=1)
+    settings = {
+        **DATASETS["mfeat"].estimator_kwargs,
+        **_QUICK_ESTIMATOR,
+        "n_threads": 1,
+    }
+    for row in rows:
+        clf = DATNClassifier(**row["setting"], **settings, random_state=1)
+        clf.fit(split.X, split.y, **split.fit_params)
+        accuracy = np.mean(clf.predict(split.X_test) == split.y_test)
+        assert row["accuracy"] == accuracy, row["setting"]
+    assert len({r["accuracy"] for r in rows}) > 1
 
 
 @needs_data
@@ -535,4 +567,31 @@ def test_the_y_axis_holds_the_curves_and_their_bands(means):
     assert 0.0 <= low <= min(means) - 0.011 + 1e-9 or low == 0.0
     assert max(means) + 0.011 - 1e-9 <= high <= 1.0 or high == 1.0
     assert high - low >= MIN_SPAN - 1e-9
+    plt.close(fig)
+
+
+def test_fig6_shows_mean_and_standard_error_on_an_honest_colour_scale(
+    tmp_path, monkeypatch
+):
+    from skdatn.benchmark._plots import MIN_SPAN
+
+    rows = [
+        analysis_row(
+            "sensitivity",
+            {"alpha": a, "beta": b},
+            "DATN",
+            seed,
+            0.70 + 0.01 * a + 0.002 * seed,
+        )
+        for a in (0.5, 2.0)
+        for b in (0.0, 1.0)
+        for seed in range(3)
+    ]
+    plt, fig = plotted(rows, tmp_path, monkeypatch)
+    ax = fig.axes[0]
+    low, high = ax.images[0].get_clim()
+    assert high - low >= MIN_SPAN - 1e-9  # a 0.015 spread is not the full colour range
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts[0] == "0.707\n±0.001" and texts[-1] == "0.722\n±0.001"
+    assert "mean ± s.e. over 3 seed(s)" in ax.get_title()
     plt.close(fig)
