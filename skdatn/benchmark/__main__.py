@@ -29,6 +29,7 @@ from ._runner import (
     run_benchmark,
     torch_threads,
 )
+from ._summary import format_analyses
 
 #: Where the result rows go by default (relative to the current folder).
 DEFAULT_OUT = "skdatn-benchmark.json"
@@ -301,6 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, ImportError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     print(format_table(rows))
+    if any(r.get("analysis") for r in rows):
+        print()
+        print(format_analyses(rows))
     footer = f"wall time {time.perf_counter() - start:.0f}s; rows in {out}"
     if any(r["method"] == "DATN" and r.get("analysis") is None for r in rows):
         footer = f"DATN grid: {grid} {GRIDS[grid]}; " + footer

@@ -595,3 +595,40 @@ def test_fig6_shows_mean_and_standard_error_on_an_honest_colour_scale(
     assert texts[0] == "0.707\n±0.001" and texts[-1] == "0.722\n±0.001"
     assert "mean ± s.e. over 3 seed(s)" in ax.get_title()
     plt.close(fig)
+
+
+def test_analysis_tables_pair_each_method_with_the_reference_seed_by_seed():
+    from skdatn.benchmark._summary import format_analyses
+
+    sweep = [
+        analysis_row("source_unlabeled", {"n_source_unlabeled": n}, m, seed, acc)
+        for seed, shift in ((0, 0.0), (1, 0.1))
+        for n, m, acc in (
+            (10, "DATN_sup", 0.5),
+            (20, "DATN_sup", 0.5),
+            (10, "DATN", 0.52),
+            (20, "DATN", 0.56),
+        )
+        for acc in [acc + shift]
+    ]
+    grid = [
+        analysis_row("sensitivity", {"alpha": a, "beta": b}, "DATN", 0, 0.6 + a / 10)
+        for a in (0.0, 1.0)
+        for b in (0.0, 1.0)
+    ]
+    lines = format_analyses(sweep + grid).splitlines()
+    assert lines[0].startswith("source_unlabeled: target test accuracy, mean ± s.e.")
+    by_name = {line.split("  ")[0]: line.split() for line in lines if line}
+    # The seeds differ by 0.1, their differences from DATN_sup do not: no spread.
+    assert by_name["DATN"][1:] == ["0.570", "±", "0.050", "0.610", "±", "0.050"] + [
+        "+0.040",
+        "±",
+        "0.000",
+    ]
+    assert by_name["DATN - DATN_sup"][3:] == ["+0.020", "±", "0.000"] + [
+        "+0.060",
+        "±",
+        "0.000",
+    ]
+    assert by_name["0"][1:] == ["0.600", "0.600"]  # one seed: no error
+    assert by_name["1"][1:] == ["0.700", "0.700"]
