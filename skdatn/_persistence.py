@@ -29,7 +29,7 @@ __all__ = ["save", "load"]
 #: Marks our files: ``load`` refuses a dict without it.
 FORMAT = "skdatn.estimator"
 #: Bumped when the layout changes; ``load`` refuses versions it does not know.
-FORMAT_VERSION = 2  # 2: InputScaler (scale_, offset_); 1: scikit-learn scalers
+FORMAT_VERSION = 2  # 2: InputScaler (scale_, offset_); 1: never released
 
 _CLASSES = {
     cls.__name__: cls
@@ -224,6 +224,13 @@ def load(path: str | os.PathLike | IO[bytes]) -> BaseEstimator:
             f"format version {version}; this skdatn ({_version()}) reads versions up "
             f"to {FORMAT_VERSION}. Upgrade skdatn to load it."
         )
+    if version < FORMAT_VERSION:  # format 1 was never released
+        raise ValueError(
+            f"{where} was written by a development version of skdatn "
+            f"({payload.get('skdatn_version')}) in file format version {version}, "
+            f"which this skdatn ({_version()}) does not read. Fit the model again "
+            f"and save it."
+        )
     return _rebuild(payload, where)
 
 
@@ -330,18 +337,11 @@ def _encode_array(a: np.ndarray, name: str) -> dict:
 
 
 def _scaler(kind: str, attributes: dict) -> InputScaler:
-    """The fitted scaler of a file; version-1 files hold scikit-learn scalers'
-    attributes (``mean_`` and ``scale_`` of a StandardScaler, ``scale_`` of a
-    MaxAbsScaler, ``n_features_in_`` of a FunctionTransformer), converted here."""
+    """The fitted scaler of a file."""
     scaler = make_scaler(kind)
     scaler.kind_ = kind
     for k, v in attributes.items():
         setattr(scaler, k, v)
-    if "offset_" not in attributes:  # a version-1 file
-        if kind in ("none", "l2"):
-            scaler.scale_ = np.ones(scaler.n_features_in_)
-        mean = attributes.get("mean_")
-        scaler.offset_ = None if mean is None else -mean / scaler.scale_
     return scaler
 
 

@@ -59,8 +59,8 @@ def resolve_scaling(kind: str | None, X) -> str | None:
     ``"auto"`` becomes ``"maxabs"`` for sparse matrices and for non-negative
     data with at most ``SPARSE_DENSITY`` non-zero entries: centring such
     data would destroy its sparsity, and dividing by a rare word's small
-    standard deviation blows it up (standard scaling of the Reuters tf-idf cost
-    0.29 of accuracy). Everything else becomes ``"standard"``.
+    standard deviation blows it up (user guide, "Deviations from the paper",
+    point 8). Everything else becomes ``"standard"``.
     """
     if kind != "auto":
         return kind

@@ -397,33 +397,12 @@ def test_holders_pickle(task):
     assert_array_equal(pairs.target, task.pairs.target)
 
 
-@pytest.mark.parametrize("name", ["DATN", "DATN-l2-scaling", "DATN-maxabs-scaling"])
-def test_version_1_files_with_scikit_learn_scalers_load(task, name):
-    """Format 1 stored scikit-learn scalers; they load as the scaling they were."""
-    from skdatn._persistence import _encode
-
-    clf = _fit_variant(task, name)
+def test_files_of_the_unreleased_format_1_are_refused_clearly(task):
+    clf = _fit_variant(task, "DATN")
     buffer = io.BytesIO()
     save(clf, buffer)
     buffer.seek(0)
     payload = torch.load(buffer, weights_only=True)
     payload["format_version"] = 1
-    for key in ("target_scaler_", "source_scaler_"):
-        scaler = getattr(clf, key)
-        attrs = {"n_features_in_": scaler.n_features_in_}  # FunctionTransformer
-        if scaler.kind_ == "standard":  # StandardScaler
-            attrs.update(
-                mean_=-scaler.offset_ * scaler.scale_,
-                var_=scaler.scale_**2,
-                scale_=scaler.scale_,
-                n_samples_seen_=np.int64(100),
-            )
-        elif scaler.kind_ == "maxabs":  # MaxAbsScaler
-            attrs.update(max_abs_=scaler.scale_, scale_=scaler.scale_)
-        payload["state"][key]["attributes"] = {
-            k: _encode(v, k) for k, v in attrs.items()
-        }
-    old = load(_torch_file(payload))
-    np.testing.assert_allclose(
-        old.predict_proba(task.X_test), clf.predict_proba(task.X_test), rtol=1e-12
-    )
+    with pytest.raises(ValueError, match="format version 1.*Fit the model again"):
+        load(_torch_file(payload))

@@ -60,23 +60,12 @@ class _SquaredNorm(torch.autograd.Function):
         return w * (2 * grad)
 
 
-def ridge_map(
-    z_source: torch.Tensor, z_target: torch.Tensor, lambda_pair: float
-) -> torch.Tensor:
-    """The closed form of G (Alg. 1, line 11), the minimiser of :func:`pair_loss`.
-
-    G = (Z_T^c' Z_T^c + λ0 I)^-1 Z_T^c' Z_S^c, solved in float64.
-    """
-    zt = z_target.detach().double()
-    zs = z_source.detach().double()
-    return solve_ridge(zt.T @ zt, zt.T @ zs, lambda_pair).to(z_target.dtype)
-
-
 def solve_ridge(
     gram: torch.Tensor, cross: torch.Tensor, lambda_pair: float
 ) -> torch.Tensor:
-    """G = (gram + λ0 I)^-1 cross, from ``gram = Z_T^c' Z_T^c`` and ``cross = Z_T^c' Z_S^c``
-    (which can be summed over chunks of pairs)."""
+    """The closed form of G (Alg. 1, line 11), the minimiser of :func:`pair_loss`:
+    G = (gram + λ0 I)^-1 cross, from ``gram = Z_T^c' Z_T^c`` and
+    ``cross = Z_T^c' Z_S^c`` (which can be summed over chunks of pairs)."""
     gram = gram.clone()
     gram.diagonal().add_(lambda_pair)
     return torch.linalg.solve(gram, cross)
@@ -92,7 +81,7 @@ def pair_loss(
 ) -> torch.Tensor:
     """L_pair (Eq. 4): (||Z_S^c - Z_T^c G||_F² + λ0 ||G||_F²) / n_c.
 
-    Dividing the paper's sum by the number of pairs keeps :func:`ridge_map` the
+    Dividing the paper's sum by the number of pairs keeps :func:`solve_ridge` the
     exact minimiser over G while putting the term on a per-row scale. For a
     chunk of the pairs, ``n`` is n_c and ``penalty`` says whether this chunk
     carries the λ0 term (one chunk does).

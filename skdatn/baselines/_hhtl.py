@@ -108,8 +108,8 @@ class HHTLClassifier(LogProbaTransferClassifier):
     - The classifier is a logistic regression (for probabilities) instead of
       an SVM; it sees no target labels by default, as in the paper's setting
       (which has none). ``use_target_labels=True`` adds the mapped labelled
-      target rows to its training set (on the mfeat development tasks it
-      gains about 0.02-0.06 accuracy).
+      target rows to its training set (user guide, "Variants",
+      "Baselines").
     - mSDA regularisation ``mda_alpha`` is on the per-row mean scatter matrix;
       inputs are standardised per domain.
     - This implementation was written from the DATN paper's summary, the

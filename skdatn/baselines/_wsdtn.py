@@ -84,10 +84,10 @@ class WSDTNClassifier(LogProbaTransferClassifier):
       codes (the paper's exact co-occurrence loss is not reproduced);
     - ReLU hidden units; pretraining trains each whole autoencoder at once
       (not greedily layer by layer) and, unlike the paper's unsupervised
-      pretraining, includes each domain's softmax loss: measured on mfeat,
-      without it the pair term collapses the freshly aligned codes before
-      the classifiers learn anything (target accuracy fell from about 0.5
-      to about 0.35); Adam, full batch by default; the reconstruction terms
+      pretraining, includes each domain's softmax loss: without it the pair
+      term collapses the freshly aligned codes before the classifiers learn
+      anything (user guide, "Variants", "Baselines"); Adam, full batch by
+      default; the reconstruction terms
       are kept during fine-tuning with weight ``recon_weight``;
     - the classifier counts as a weakly shared layer (both domains have their
       own softmax, tied like the top encoder layers);

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import math
 import sys
@@ -15,13 +13,11 @@ from typing import Any, TextIO
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils import Bunch, check_random_state
-from threadpoolctl import threadpool_limits
 
 from .._datn import DATNClassifier
 from .._datn_cv import DATNClassifierCV
@@ -34,9 +30,22 @@ from .._model_selection import (
     BalancedKFold,
     held_out_log_loss,
 )
-from ..datasets import _fetch, _loaders
-from ..datasets._mfeat import load_mfeat
-from ..datasets._task import make_transfer_task
+from .._threads import limit_threads
+from ..baselines import BASELINES
+from ..datasets import (
+    fetch_cub_image_text,
+    fetch_reuters_multilingual,
+    fetch_three_sources,
+    fetch_webis_cls10_books,
+    fetch_wikipedia_image_text,
+    load_cub_image_text,
+    load_mfeat,
+    load_reuters_multilingual,
+    load_three_sources,
+    load_webis_cls10_books,
+    load_wikipedia_image_text,
+    make_transfer_task,
+)
 from ._controls import CONTROLS
 
 # --------------------------------------------------------------------------- data
@@ -73,7 +82,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             "reuters",
-            _loaders.load_reuters_multilingual,
+            load_reuters_multilingual,
             (("en", "fr"), ("en", "de")),
             # 1200 documents: 18 labelled target rows + 1140 in the other sets.
             task_kwargs=dict(
@@ -83,19 +92,19 @@ DATASETS: dict[str, DatasetSpec] = {
                 n_target_unlabeled=180,
                 n_test=300,
             ),
-            fetch=_fetch.fetch_reuters_multilingual,
+            fetch=fetch_reuters_multilingual,
             note="development tasks",
         ),
         DatasetSpec(
             "wikipedia",
-            _loaders.load_wikipedia_image_text,
+            load_wikipedia_image_text,
             (("text", "image"),),
-            fetch=_fetch.fetch_wikipedia_image_text,
+            fetch=fetch_wikipedia_image_text,
             note="development task",
         ),
         DatasetSpec(
             "cub",
-            _loaders.load_cub_image_text,
+            load_cub_image_text,
             (("text", "image"), ("image", "text")),
             # 600 images: 30 labelled target rows + 560 in the other sets.
             task_kwargs=dict(
@@ -105,12 +114,12 @@ DATASETS: dict[str, DatasetSpec] = {
                 n_target_unlabeled=100,
                 n_test=120,
             ),
-            fetch=_fetch.fetch_cub_image_text,
+            fetch=fetch_cub_image_text,
             note="held out",
         ),
         DatasetSpec(
             "3sources",
-            _loaders.load_three_sources,
+            load_three_sources,
             (("bbc", "guardian"), ("bbc", "reuters")),
             # 169 stories, smallest class 11: 12 labelled target rows + 155 others;
             # 60 labelled source rows make a missing source class unlikely.
@@ -122,12 +131,12 @@ DATASETS: dict[str, DatasetSpec] = {
                 n_target_unlabeled=15,
                 n_test=30,
             ),
-            fetch=_fetch.fetch_three_sources,
+            fetch=fetch_three_sources,
             note="held out; tiny",
         ),
         DatasetSpec(
             "webis",
-            _loaders.load_webis_cls10_books,
+            load_webis_cls10_books,
             (("en", "de"),),
             # 800 paired reviews: 20 labelled German rows + 770 others; for en>de
             # the 1000 English-only labelled reviews are the labelled source rows.
@@ -139,7 +148,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 n_target_unlabeled=150,
                 n_test=250,
             ),
-            fetch=_fetch.fetch_webis_cls10_books,
+            fetch=fetch_webis_cls10_books,
             note="held out; sparse (densified by the estimator), not in defaults",
         ),
     )
@@ -437,57 +446,30 @@ BUILTIN_METHODS: dict[str, Method] = {
 }
 
 
-def discover_baselines() -> dict[str, type]:
-    """The baseline classes of ``skdatn.baselines``, if that package exists.
-
-    A ``BASELINES`` (or ``REGISTRY``) dict of name to class is used when the
-    package has one; otherwise every class named in its ``__all__`` that has a
-    ``fit`` method, named without a trailing ``Classifier``.
-    """
-    try:
-        module = importlib.import_module("skdatn.baselines")
-    except ImportError:
-        return {}
-    for attr in ("BASELINES", "REGISTRY"):
-        registry = getattr(module, attr, None)
-        if isinstance(registry, dict):
-            return {str(k): v for k, v in registry.items()}
-    found = {}
-    for name in getattr(module, "__all__", ()):
-        obj = getattr(module, name, None)
-        if inspect.isclass(obj) and hasattr(obj, "fit"):
-            short = name[: -len("Classifier")] if name.endswith("Classifier") else name
-            found[short or name] = obj
-    return found
+def baseline_classes() -> dict[str, type]:
+    """The transfer baselines the benchmark runs: ``skdatn.baselines.BASELINES``
+    (benchmark name to class)."""
+    return dict(BASELINES)
 
 
 def _baseline_method(name: str, cls: type) -> Method:
+    """A baseline of the benchmark: seeded, shrunk in quick mode, fitted on
+    every transfer input (the baselines share DATNClassifier's fit signature)."""
+
     def build(ctx: dict, seed: int):
-        try:
-            params = cls().get_params()
-        except Exception:  # noqa: BLE001 - a baseline without defaults
-            params = {}
+        params = cls().get_params()
         kwargs = {"random_state": seed} if "random_state" in params else {}
         if ctx.get("quick"):
             kwargs.update({k: v for k, v in _QUICK_BASELINE.items() if k in params})
         return cls(**kwargs)
 
-    def fit_inputs(task: Bunch) -> dict:
-        try:
-            signature = inspect.signature(cls.fit)
-        except (TypeError, ValueError):
-            return dict(task.fit_params)
-        if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
-            return dict(task.fit_params)
-        return {k: v for k, v in task.fit_params.items() if k in signature.parameters}
-
-    return Method(name, build, fit_inputs, baseline=True)
+    return Method(name, build, _all_inputs, baseline=True)
 
 
 def available_methods() -> dict[str, Method]:
-    """The built-in methods followed by every discovered baseline."""
+    """The built-in methods followed by the baselines."""
     methods = dict(BUILTIN_METHODS)
-    for name, cls in discover_baselines().items():
+    for name, cls in baseline_classes().items():
         if name not in methods:
             methods[name] = _baseline_method(name, cls)
     return methods
@@ -843,24 +825,19 @@ def _check_sizes(sizes) -> dict:
 
 @contextmanager
 def torch_threads(n: int | None):
-    """Set torch's intra-op threads and the BLAS threads (numpy/scipy baselines)
-    inside the block, then restore them.
+    """Run the block with ``n`` torch and BLAS threads (numpy/scipy baselines),
+    then restore them (:func:`~skdatn._threads.limit_threads`, with the
+    benchmark's check of ``--threads``; None leaves them as they are).
 
     The benchmark's matrices are small: extra threads mostly add overhead, and
     busy-waiting threads slow down badly when another process shares the cores.
     """
-    if n is None:
-        yield
-        return
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+    if n is not None and (
+        not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1
+    ):
         raise ValueError(f"threads must be a positive int or None, got {n!r}.")
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        with threadpool_limits(limits=int(n), user_api="blas"):
-            yield
-    finally:
-        torch.set_num_threads(before)
+    with limit_threads(None if n is None else int(n)):
+        yield
 
 
 def _check_seeds(seeds) -> list[int]:
@@ -1251,7 +1228,7 @@ __all__ = [
     "available_methods",
     "build_task",
     "default_tasks",
-    "discover_baselines",
+    "baseline_classes",
     "fit_and_score",
     "format_table",
     "parse_task",

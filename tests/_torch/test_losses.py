@@ -9,8 +9,8 @@ from skdatn._torch.losses import (
     pair_loss,
     recon_loss,
     reg_loss,
-    ridge_map,
     soft_loss,
+    solve_ridge,
     trans_loss,
 )
 
@@ -21,9 +21,9 @@ def randn(*shape, seed=0):
     )
 
 
-def test_ridge_map_minimises_pair_loss():
+def test_solve_ridge_minimises_pair_loss():
     zs, zt = randn(50, 4, seed=1), randn(50, 4, seed=2)
-    G = ridge_map(zs, zt, 0.1).requires_grad_(True)
+    G = solve_ridge(zt.T @ zt, zt.T @ zs, 0.1).requires_grad_(True)
     pair_loss(zs, zt, G, 0.1).backward()
     assert_close(G.grad, torch.zeros_like(G), atol=1e-10, rtol=0)
     closed = torch.linalg.inv(zt.T @ zt + 0.1 * torch.eye(4)) @ zt.T @ zs
