@@ -404,15 +404,19 @@ def _chunk_rows(dom: DomainTensors, path: Pathway) -> int:
 
 
 def _weights(cfg: TrainingConfig, intra_weight: float = 1.0) -> dict[str, float]:
-    """Weight of each loss term in the objective, by the term's name before ``_``."""
-    return {
-        "recon": intra_weight * cfg.recon_weight,
-        "soft": intra_weight,
-        "pair": 1.0,
-        "trans": cfg.alpha,
-        "mmd": cfg.beta,
-        "reg": 1.0,
+    """The weight of every loss term, by the term's name: the intra losses of
+    Eq. 3 (unsuffixed in a pretraining, per domain in fine-tuning, where
+    ``intra_weight`` scales them), then Eq. 4's transfer terms: α for L_trans
+    and β for L_unsup (the MMD)."""
+    intra = {
+        f"{loss}{domain}": weight
+        for domain in ("", "_source", "_target")
+        for loss, weight in (
+            ("recon", intra_weight * cfg.recon_weight),
+            ("soft", intra_weight),
+        )
     }
+    return {**intra, "pair": 1.0, "trans": cfg.alpha, "mmd": cfg.beta, "reg": 1.0}
 
 
 def _objective(
@@ -422,7 +426,7 @@ def _objective(
     ``device`` when a chunk has no term."""
     if not terms:
         return torch.zeros((), device=device)
-    return sum(weights[key.split("_")[0]] * value for key, value in terms.items())
+    return sum(weights[key] * value for key, value in terms.items())
 
 
 def _one(terms: dict[str, torch.Tensor], weights: dict[str, float]) -> list[tuple]:
@@ -547,157 +551,198 @@ def finetune(
     epoch. A full batch too large for one pass is processed in chunks (the
     same gradient; the MMD's through the two means, computed first).
     """
-    storage, device = T.rows.storage, T.rows.device
-    n_steps = _steps_per_epoch(max(S.n_rows, T.n_rows), cfg.batch_size)
-    asym = cfg.asymmetric
-    intra_weight = cfg.intra_weight if asym else 1.0  # DATN_unsup is intra + β MMD
-    weights = _weights(cfg, intra_weight)
-    need_rows = (intra_weight > 0 and cfg.recon_weight > 0) or cfg.beta > 0
-    s_chunk, t_chunk = _chunk_rows(S, source), _chunk_rows(T, target)
-    state: dict[str, torch.Tensor] = {}
+    run = _CrossDomainSteps(source, target, S, T, cfg)
+    params = list(source.parameters()) + list(target.parameters())
+    n_epochs = _run_stage(
+        stage,
+        params,
+        cfg.finetune_epochs,
+        run.steps,
+        cfg,
+        history,
+        T.rows.device,
+        before_epoch=run.refresh_G if run.asym else None,
+    )
+    if not run.asym:
+        return None, n_epochs
+    run.refresh_G()  # Alg. 1 line 15: G of the final encoders
+    if not bool(run.G.isfinite().all()):
+        raise diverged(stage, n_epochs, "the final map G is not finite", cfg, history)
+    return run.G, n_epochs
 
-    def refresh_G() -> None:
-        state["G"] = _pair_map(source, target, S, T, cfg)
 
-    def reg() -> dict[str, torch.Tensor]:
-        params = source.encoder_parameters() + target.encoder_parameters()
-        return {"reg": reg_loss(params, cfg.lambda_reg)}
+class _CrossDomainSteps:
+    """The steps of one fine-tuning (J_cross of Eq. 4 with G fixed, Alg. 1
+    line 13), and G's refresh between epochs (line 11).
 
-    def mapped(zt: torch.Tensor) -> torch.Tensor:
+    A step is one pass over a batch of each domain (:meth:`one_pass`), or, for
+    a full batch too large for one pass, the chunks of both domains and then
+    of the pairs (:meth:`chunked_step`). Every term is weighted by one table,
+    :func:`_weights`; DATN_unsup (``asymmetric=False``) is the intra losses
+    at full weight plus β MMD.
+    """
+
+    def __init__(self, source, target, S: DomainTensors, T: DomainTensors, cfg):
+        self.source, self.target, self.S, self.T, self.cfg = source, target, S, T, cfg
+        self.asym = cfg.asymmetric
+        self.intra_weight = cfg.intra_weight if self.asym else 1.0
+        self.weights = _weights(cfg, self.intra_weight)
+        self.need_rows = (
+            self.intra_weight > 0 and cfg.recon_weight > 0
+        ) or cfg.beta > 0
+        self.s_chunk, self.t_chunk = _chunk_rows(S, source), _chunk_rows(T, target)
+        self.n_steps = _steps_per_epoch(max(S.n_rows, T.n_rows), cfg.batch_size)
+        self.device = T.rows.device
+        self.G: torch.Tensor | None = None
+
+    def refresh_G(self) -> None:
+        self.G = _pair_map(self.source, self.target, self.S, self.T, self.cfg)
+
+    def reg(self) -> dict[str, torch.Tensor]:
+        params = self.source.encoder_parameters() + self.target.encoder_parameters()
+        return {"reg": reg_loss(params, self.cfg.lambda_reg)}
+
+    def mapped(self, zt: torch.Tensor) -> torch.Tensor:
         """The target codes that the MMD compares with the source codes."""
-        return zt @ state["G"] if asym and cfg.mmd_target == "mapped" else zt
+        if self.asym and self.cfg.mmd_target == "mapped":
+            return zt @ self.G
+        return zt
 
-    def one_pass(bs_: _Batch, bt_: _Batch) -> list[tuple]:
-        with _autocast(cfg, device):
-            zs, zt = source.encode(bs_.x), target.encode(bt_.x)
-            terms: dict[str, torch.Tensor] = {}
-            if intra_weight > 0:
-                terms.update(_intra_terms(source, bs_, zs, cfg, "_source"))
-                terms.update(_intra_terms(target, bt_, zt, cfg, "_target"))
-            if asym:
-                G = state["G"]
-                terms["pair"] = pair_loss(
-                    zs[bs_.pairs], zt[bt_.pairs], G, cfg.lambda_pair
-                )
-                terms["trans"] = trans_loss(zt[bt_.lab], G, source.classifier, bt_.y)
-            if cfg.beta > 0:
-                terms["mmd"] = mmd_loss(zs[bs_.rows], mapped(zt[bt_.rows]))
-            terms.update(reg())
-            return _one(terms, weights)
-
-    def chunked_step():
-        """A full batch too large for one pass: chunks of rows of both domains,
-        then the pairs, gradients summed. The MMD's gradient goes through the
-        means of the codes, computed first without gradients."""
-        diff = None
-        if cfg.beta > 0:
-            with torch.no_grad():
-                diff = _mean_code(source, S, s_chunk, cfg) - mapped(
-                    _mean_code(target, T, t_chunk, cfg)
-                )
-
-        def domain_chunk(net, D: DomainTensors, part, suffix: str, terms: dict):
-            """One chunk of a domain: its batch and codes; adds its intra terms."""
-            batch = _chunk_batch(D, part)
-            z = net.encode(batch.x)
-            if intra_weight > 0:
-                terms.update(
-                    _intra_terms(net, batch, z, cfg, suffix, D.n_rows, D.n_labeled)
-                )
-            return batch, z
-
-        s_parts, t_parts = _slices(S.n_rows, s_chunk), _slices(T.n_rows, t_chunk)
-        for i in range(max(len(s_parts), len(t_parts))):
-            terms: dict[str, torch.Tensor] = {}
-            surrogate = 0.0
-            with _autocast(cfg, device):
-                if i < len(s_parts):
-                    _, zs = domain_chunk(source, S, s_parts[i], "_source", terms)
-                    if diff is not None:
-                        surrogate = surrogate + 2 * (diff * zs).sum() / S.n_rows
-                if i < len(t_parts):
-                    bt_, zt = domain_chunk(target, T, t_parts[i], "_target", terms)
-                    if asym and bt_.lab is not None:
-                        terms["trans"] = trans_loss(
-                            zt[bt_.lab],
-                            state["G"],
-                            source.classifier,
-                            bt_.y,
-                            T.n_labeled,
-                        )
-                    if diff is not None:
-                        surrogate = surrogate - 2 * (diff * mapped(zt)).sum() / T.n_rows
-                if i == 0:
-                    terms.update(reg())
-                objective = _objective(terms, weights, device)
-            loss = objective
-            if diff is not None:
-                # β MMD's gradient, through the means; its value, logged once.
-                loss = loss + cfg.beta * surrogate
-                if i == 0:
-                    terms["mmd"] = diff.pow(2).sum()
-                    objective = objective + cfg.beta * terms["mmd"]
-            terms["loss"] = objective
-            yield loss, terms
-        if asym:
-            for j, part in enumerate(_slices(S.n_pairs, min(s_chunk, t_chunk))):
-                with _autocast(cfg, device):
-                    zs = source.encode(S.rows.take(_shift(part, S.pair_start)))
-                    zt = target.encode(T.rows.take(_shift(part, T.pair_start)))
-                    terms = {
-                        "pair": pair_loss(
-                            zs, zt, state["G"], cfg.lambda_pair, S.n_pairs, j == 0
-                        )
-                    }
-                    terms["loss"] = _objective(terms, weights)
-                yield terms["loss"], terms
-
-    def steps(epoch: int):
-        g = cfg.generator
-        bs = cfg.batch_size
-        s_rows = _batches(S.n_rows, bs, n_steps, g, storage)
-        t_rows = _batches(T.n_rows, bs, n_steps, g, storage)
-        s_labs = _batches(S.n_labeled, bs, n_steps, g, storage)
-        t_labs = _batches(T.n_labeled, bs, n_steps, g, storage)
-        p_rows = _batches(S.n_pairs, bs, n_steps, g, storage)
-        for s_b, t_b, sl_b, tl_b, p_b in zip(
-            s_rows, t_rows, s_labs, t_labs, p_rows, strict=True
-        ):
-            if need_rows and s_b is None and t_b is None:
-                if S.n_rows > s_chunk or T.n_rows > t_chunk:
-                    yield chunked_step()
+    def steps(self, epoch: int):
+        """The epoch's steps: one batch of each block of each domain per step."""
+        S, T, cfg = self.S, self.T, self.cfg
+        g, bs, storage = cfg.generator, cfg.batch_size, T.rows.storage
+        blocks = [
+            _batches(n, bs, self.n_steps, g, storage)
+            for n in (S.n_rows, T.n_rows, S.n_labeled, T.n_labeled, S.n_pairs)
+        ]
+        for s_b, t_b, sl_b, tl_b, p_b in zip(*blocks, strict=True):
+            if self.need_rows and s_b is None and t_b is None:
+                if S.n_rows > self.s_chunk or T.n_rows > self.t_chunk:
+                    yield self.chunked_step()
                     continue
+            intra, asym = self.intra_weight > 0, self.asym
             bs_ = _gather(
-                S, s_b, sl_b, p_b, rows=need_rows, labeled=intra_weight > 0, pairs=asym
+                S, s_b, sl_b, p_b, rows=self.need_rows, labeled=intra, pairs=asym
             )
             bt_ = _gather(
                 T,
                 t_b,
                 tl_b,
                 p_b,
-                rows=need_rows,
-                labeled=intra_weight > 0 or asym,
+                rows=self.need_rows,
+                labeled=intra or asym,
                 pairs=asym,
             )
-            yield one_pass(bs_, bt_)
+            yield self.one_pass(bs_, bt_)
 
-    params = list(source.parameters()) + list(target.parameters())
-    n_epochs = _run_stage(
-        stage,
-        params,
-        cfg.finetune_epochs,
-        steps,
-        cfg,
-        history,
-        device,
-        before_epoch=refresh_G if asym else None,
-    )
-    if not asym:
-        return None, n_epochs
-    refresh_G()  # Alg. 1 line 15: G of the final encoders
-    if not bool(state["G"].isfinite().all()):
-        raise diverged(stage, n_epochs, "the final map G is not finite", cfg, history)
-    return state["G"], n_epochs
+    def one_pass(self, bs_: _Batch, bt_: _Batch) -> list[tuple]:
+        """The terms of Eq. 4 on one batch of each domain."""
+        cfg, source, target = self.cfg, self.source, self.target
+        with _autocast(cfg, self.device):
+            zs, zt = source.encode(bs_.x), target.encode(bt_.x)
+            terms: dict[str, torch.Tensor] = {}
+            if self.intra_weight > 0:
+                terms.update(_intra_terms(source, bs_, zs, cfg, "_source"))
+                terms.update(_intra_terms(target, bt_, zt, cfg, "_target"))
+            if self.asym:
+                terms["pair"] = pair_loss(
+                    zs[bs_.pairs], zt[bt_.pairs], self.G, cfg.lambda_pair
+                )
+                terms["trans"] = trans_loss(
+                    zt[bt_.lab], self.G, source.classifier, bt_.y
+                )
+            if cfg.beta > 0:
+                terms["mmd"] = mmd_loss(zs[bs_.rows], self.mapped(zt[bt_.rows]))
+            terms.update(self.reg())
+            return _one(terms, self.weights)
+
+    def chunked_step(self):
+        """A full batch too large for one pass: chunks of rows of both domains,
+        then the pairs, gradients summed. The MMD's gradient goes through the
+        means of the codes, computed first without gradients."""
+        diff = self._mean_code_difference() if self.cfg.beta > 0 else None
+        S, T = self.S, self.T
+        s_parts, t_parts = (
+            _slices(S.n_rows, self.s_chunk),
+            _slices(T.n_rows, self.t_chunk),
+        )
+        for i in range(max(len(s_parts), len(t_parts))):
+            yield self._rows_chunk(
+                s_parts[i] if i < len(s_parts) else None,
+                t_parts[i] if i < len(t_parts) else None,
+                diff,
+                first=i == 0,
+            )
+        if self.asym:
+            yield from self._pair_chunks()
+
+    def _mean_code_difference(self) -> torch.Tensor:
+        """mean z_S - mean mapped(z_T) over every row, without gradients."""
+        with torch.no_grad():
+            zs = _mean_code(self.source, self.S, self.s_chunk, self.cfg)
+            zt = _mean_code(self.target, self.T, self.t_chunk, self.cfg)
+            return zs - self.mapped(zt)
+
+    def _domain_chunk(self, net, D: DomainTensors, part, suffix: str, terms: dict):
+        """One chunk of a domain: its batch and codes; adds its intra terms."""
+        batch = _chunk_batch(D, part)
+        z = net.encode(batch.x)
+        if self.intra_weight > 0:
+            terms.update(
+                _intra_terms(net, batch, z, self.cfg, suffix, D.n_rows, D.n_labeled)
+            )
+        return batch, z
+
+    def _rows_chunk(self, s_part, t_part, diff, first: bool) -> tuple:
+        """The loss and terms of one chunk of rows of each domain (either may be
+        None). β MMD enters through a surrogate whose gradient is the MMD's:
+        2 (mean z_S - mean z_T) times each chunk's share of the codes; its value
+        is logged once, with the first chunk."""
+        S, T, cfg, w = self.S, self.T, self.cfg, self.weights
+        terms: dict[str, torch.Tensor] = {}
+        surrogate = 0.0
+        with _autocast(cfg, self.device):
+            if s_part is not None:
+                _, zs = self._domain_chunk(self.source, S, s_part, "_source", terms)
+                if diff is not None:
+                    surrogate = surrogate + 2 * (diff * zs).sum() / S.n_rows
+            if t_part is not None:
+                bt_, zt = self._domain_chunk(self.target, T, t_part, "_target", terms)
+                if self.asym and bt_.lab is not None:
+                    terms["trans"] = trans_loss(
+                        zt[bt_.lab], self.G, self.source.classifier, bt_.y, T.n_labeled
+                    )
+                if diff is not None:
+                    surrogate = (
+                        surrogate - 2 * (diff * self.mapped(zt)).sum() / T.n_rows
+                    )
+            if first:
+                terms.update(self.reg())
+            objective = _objective(terms, w, self.device)
+        loss = objective
+        if diff is not None:
+            loss = loss + w["mmd"] * surrogate
+            if first:
+                terms["mmd"] = diff.pow(2).sum()
+                objective = objective + w["mmd"] * terms["mmd"]
+        terms["loss"] = objective
+        return loss, terms
+
+    def _pair_chunks(self):
+        """L_pair over the pairs, chunk by chunk (the λ0 term with the first)."""
+        S, T, cfg = self.S, self.T, self.cfg
+        for j, part in enumerate(_slices(S.n_pairs, min(self.s_chunk, self.t_chunk))):
+            with _autocast(cfg, self.device):
+                zs = self.source.encode(S.rows.take(_shift(part, S.pair_start)))
+                zt = self.target.encode(T.rows.take(_shift(part, T.pair_start)))
+                terms = {
+                    "pair": pair_loss(
+                        zs, zt, self.G, cfg.lambda_pair, S.n_pairs, j == 0
+                    )
+                }
+                terms["loss"] = _objective(terms, self.weights)
+            yield terms["loss"], terms
 
 
 def _shift(part: slice, offset: int) -> slice:
