@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -1020,15 +1021,9 @@ def run_analyses(
         )
 
 
-def _run_analyses(
-    task, seeds, analyses, keep, data_dir, quick, progress, on_row=None, done=None
-):
-    task = task if isinstance(task, TaskSpec) else parse_task(task)
-    seeds = _check_seeds(seeds)
-    unknown = [a for a in analyses if a not in ANALYSES]
-    if unknown:
-        raise ValueError(f"Unknown analyses {unknown}; choose from {list(ANALYSES)}.")
-    data = _DataCache(data_dir).get(task.dataset)
+def _analysis_plans(keep: Sequence[str] | None) -> dict[str, list[Method]]:
+    """The methods of each swept analysis (the paper's choice, or those of
+    ``keep`` among them). DATN and DATN_plus are single fits at α=2, β=1."""
     methods = available_methods()
     datn = Method("DATN", _datn_factory(), _all_inputs)
     plus = Method("DATN_plus", _datn_factory(**EXTENSIONS), _all_inputs)
@@ -1043,14 +1038,16 @@ def _run_analyses(
     if keep is not None:
         wanted = {m.name for m in resolve_methods(keep)}
         plans = {k: [m for m in v if m.name in wanted] for k, v in plans.items()}
-    grid = GRIDS["quick" if quick else "paper"]
-    sens = [
-        (a, b) for a in grid["alpha"] for b in ([0.5, 2.0] if quick else grid["beta"])
-    ]
-    base = build_task(task, data, 0)
+    return plans
+
+
+def _analysis_sweeps(base: Bunch) -> dict[str, list[tuple[str, int]]]:
+    """The (setting, value) points of each swept analysis: fractions of the
+    data set's sizes in ``base``, a split with the default sizes."""
     sizes = {k: base.indices[k].size for k in _SIZE_KEYS}
     n_classes = np.unique(base.y).size
-    sweeps = {
+    n_source_labels = int(np.sum(np.asarray(base.X_source.y) != -1))
+    return {
         "pairs": [("n_pairs", n) for n in _sized(sizes["pairs"], _FRACTIONS, 2)],
         **{
             f"{side}_unlabeled": [
@@ -1061,13 +1058,28 @@ def _run_analyses(
         },
         "source_labels": [
             ("source_labels", n)
-            for n in _sized(
-                int(np.sum(np.asarray(base.X_source.y) != -1)),
-                _LABEL_FRACTIONS,
-                2 * n_classes,
-            )
+            for n in _sized(n_source_labels, _LABEL_FRACTIONS, 2 * n_classes)
         ],
     }
+
+
+def _run_analyses(
+    task, seeds, analyses, keep, data_dir, quick, progress, on_row=None, done=None
+):
+    task = task if isinstance(task, TaskSpec) else parse_task(task)
+    seeds = _check_seeds(seeds)
+    unknown = [a for a in analyses if a not in ANALYSES]
+    if unknown:
+        raise ValueError(f"Unknown analyses {unknown}; choose from {list(ANALYSES)}.")
+    data = _DataCache(data_dir).get(task.dataset)
+    plans = _analysis_plans(keep)
+    grid = GRIDS["quick" if quick else "paper"]
+    sens = [
+        {"alpha": a, "beta": b}
+        for a in grid["alpha"]
+        for b in ([0.5, 2.0] if quick else grid["beta"])
+    ]
+    sweeps = _analysis_sweeps(build_task(task, data, 0))
     total = len(seeds) * sum(
         1  # one search per seed
         if a == "sensitivity"
@@ -1080,56 +1092,84 @@ def _run_analyses(
         f"{total} fits"
     )
     rows = []
-
-    def add(row: dict, reused: bool) -> None:
-        if not reused and on_row is not None:
-            on_row(row)
-        rows.append(row)
-
     for seed in seeds:
         split = build_task(task, data, seed)
         ctx = _context(task, split, "none", quick, None)
         for analysis in analyses:
             if analysis == "sensitivity":
-                settings = [{"alpha": a, "beta": b} for a, b in sens]
+                run = functools.partial(_sensitivity, split, ctx, seed, task, sens, bar)
+                runs = [(sens, run)]
+            else:
+                runs = [
+                    (
+                        [{key: value}] * len(plans[analysis]),
+                        functools.partial(
+                            _sweep_point,
+                            plans[analysis],
+                            task,
+                            data,
+                            split,
+                            ctx,
+                            seed,
+                            {key: value},
+                            bar,
+                        ),
+                    )
+                    for key, value in sweeps[analysis]
+                ]
+            for settings, run in runs:
+                methods = (
+                    ["DATN"] * len(settings)
+                    if analysis == "sensitivity"
+                    else [m.name for m in plans[analysis]]
+                )
                 before = [
-                    _done_row(done, task, "DATN", seed, analysis, setting)
-                    for setting in settings
+                    _done_row(done, task, name, seed, analysis, setting)
+                    for name, setting in zip(methods, settings, strict=True)
                 ]
                 reused = all(row is not None for row in before)
                 if reused:
-                    bar(f"{task} seed={seed} DATN sensitivity (done before)")
+                    _report_reused(bar, task, seed, analysis, settings[0], before)
                 else:
-                    before = _sensitivity(split, ctx, seed, task, settings, bar)
+                    before = run()
                 for row in before:
                     row["analysis"] = analysis
-                    add(row, reused=reused)
-                continue
-            for key, value in sweeps[analysis]:
-                setting = {key: value}
-                before = [
-                    _done_row(done, task, m.name, seed, analysis, setting)
-                    for m in plans[analysis]
-                ]
-                if all(r is not None for r in before):  # the whole setting is done
-                    if key == "source_labels":
-                        bar(f"{task} seed={seed} source DNN (done before)")
-                    for row in before:
-                        _report_done(bar, task, seed, row)
-                        add(row, reused=True)
-                    continue
-                if key == "source_labels":
-                    sub = _subsample_source_labels(split, value, seed)
-                    src_acc = _source_accuracy(sub, ctx, seed, task, bar)
-                else:
-                    sub = build_task(task, data, seed, **setting)
-                    src_acc = None
-                for m in plans[analysis]:
-                    row = _run_one(m, sub, ctx, seed, task, bar, extra=setting)
-                    row.update(analysis=analysis, setting=setting)
-                    if src_acc is not None:
-                        row["source_accuracy"] = src_acc
-                    add(row, reused=False)
+                    if not reused and on_row is not None:
+                        on_row(row)
+                    rows.append(row)
+    return rows
+
+
+def _report_reused(bar, task, seed, analysis, setting, rows) -> None:
+    """Count the fits of one point done before (a source DNN and each method's;
+    the sensitivity search as one)."""
+    if analysis == "sensitivity":
+        bar(f"{task} seed={seed} DATN sensitivity (done before)")
+        return
+    if "source_labels" in setting:
+        bar(f"{task} seed={seed} source DNN (done before)")
+    for row in rows:
+        _report_done(bar, task, seed, row)
+
+
+def _sweep_point(methods, task, data, split, ctx, seed, setting, bar) -> list[dict]:
+    """The rows of every method at one point of a sweep: the split with that
+    size (or with that many labelled source rows, and the source DNN's
+    accuracy on them)."""
+    ((key, value),) = setting.items()
+    if key == "source_labels":
+        sub = _subsample_source_labels(split, value, seed)
+        src_acc = _source_accuracy(sub, ctx, seed, task, bar)
+    else:
+        sub = build_task(task, data, seed, **setting)
+        src_acc = None
+    rows = []
+    for m in methods:
+        row = _run_one(m, sub, ctx, seed, task, bar, extra=setting)
+        row["setting"] = setting
+        if src_acc is not None:
+            row["source_accuracy"] = src_acc
+        rows.append(row)
     return rows
 
 
