@@ -430,117 +430,133 @@ class DATNClassifierCV(DATNClassifier):
     def _search(self, grid, folds, scorer, transfer, guard: bool) -> tuple:
         """The (n_candidates, n_folds) scores, the held-out class probabilities
         of every candidate and fold (``{(i, k): proba}``), those of the
-        target-only model in each fold (empty unless ``guard``) and the source
-        pretraining snapshots."""
+        target-only model in each fold (empty unless ``guard``), the source
+        pretraining snapshots and the (fit, score) seconds."""
         # beta=0 (DATN_sup) ignores the unlabelled rows: two pretraining groups.
         keys = [key for key in (False, True) if _group(grid, key)]
         first = {key: grid[_group(grid, key)[0]] for key in keys}
-        # One Parallel for the three rounds: its workers are reused (a Ray or
-        # loky pool starts once).
         # The target pathway's pretraining groups: each beta group; and, when
         # the pairs are labelled through the source, the target-only model,
-        # which must not learn from the source. Each: the beta group it starts
-        # from, and its name.
-        groups = {key: (key, f"beta {'> 0' if key else '= 0'}") for key in keys}
+        # which must not learn from the source. Each: the settings it is
+        # pretrained with, the source snapshot it starts from, and its name.
+        groups = {
+            key: (first[key], key, f"beta {'> 0' if key else '= 0'}") for key in keys
+        }
         to_key = _target_only_group(grid)
         if guard and self.pair_label_share > 0:
-            groups["target_only"] = (to_key, "target-only model")
+            groups["target_only"] = (first[to_key], to_key, "target-only model")
         self._say(
             f"DATNClassifierCV: {len(folds)} folds for each of {len(grid)} "
             f"candidates, totalling {len(folds) * len(grid)} fine-tunings, from "
             f"{len(keys)} source and {len(folds) * len(groups)} target pretrainings"
             + (", and the target-only model of each fold" if guard else "")
         )
+        # One Parallel for the three rounds: its workers are reused (a Ray or
+        # loky pool starts once).
         with parallel_as_done(self.n_jobs) as parallel:
-            # 1. The source pathway's pretraining sees only source rows: it is the
-            # same in every fold (and in the refit), so it runs once per beta group.
-            X_train, y_train = folds[0][:2]
-            done = self._progress(
-                parallel,
-                [
-                    delayed(_pretrain_source)(
-                        self._estimator(**first[key], fold=True),
-                        X_train,
-                        y_train,
-                        **transfer,
-                    )
-                    for key in keys
-                ],
-                [
-                    f"source pretraining (beta {'> 0' if key else '= 0'})"
-                    for key in keys
-                ],
+            sources = self._pretrain_sources(parallel, first, folds[0][:2], transfer)
+            targets = self._pretrain_targets(parallel, groups, folds, sources, transfer)
+            guard_key = (
+                ("target_only" if "target_only" in groups else to_key)
+                if guard
+                else None
             )
-            source_snapshots = {
-                key: snapshot for key, (snapshot, _) in zip(keys, done, strict=True)
-            }
-            self.n_pretrainings_ = sum(has_source for _, has_source in done)
-            # 2. The target pathway's, once per fold and group.
-            jobs = [(k, key) for k in range(len(folds)) for key in groups]
-            done = self._progress(
+            scores, probas, target_only, times = self._finetune_and_score(
                 parallel,
-                [
-                    delayed(_pretrain_target)(
-                        self._estimator(
-                            **first[groups[key][0]],
-                            fold=True,
-                            target_only=key == "target_only",
-                        ),
-                        *folds[k][:2],
-                        source_snapshots[groups[key][0]],
-                        **transfer,
-                    )
-                    for k, key in jobs
-                ],
-                [
-                    f"target pretraining, fold {k + 1} ({groups[key][1]})"
-                    for k, key in jobs
-                ],
+                grid,
+                folds,
+                targets,
+                scorer,
+                transfer,
+                first[to_key],
+                guard_key,
             )
-            target_snapshots = dict(zip(jobs, done, strict=True))
-            self.n_pretrainings_ += len(jobs)
-            # 3. Every (alpha, beta) of every fold, fine-tuned from its group's
-            # state; and the target-only model of every fold (no fine-tuning: the
-            # pretrained target pathway with its own classifier).
-            jobs = [(i, k) for i in range(len(grid)) for k in range(len(folds))]
-            tasks = [
-                delayed(_finetune_score)(
-                    self._estimator(**grid[i], fold=True),
-                    *folds[k],
-                    target_snapshots[k, grid[i]["beta"] > 0],
-                    scorer,
-                    guard,
+        return scores, probas, target_only, sources, times
+
+    def _pretrain_sources(self, parallel, first, train, transfer) -> dict:
+        """Round 1: the source pathway's pretraining sees only source rows, so
+        it is the same in every fold (and in the refit): once per beta group.
+        Returns each group's snapshot."""
+        keys = list(first)
+        done = self._progress(
+            parallel,
+            [
+                delayed(_pretrain_source)(
+                    self._estimator(**first[key], fold=True), *train, **transfer
+                )
+                for key in keys
+            ],
+            [f"source pretraining (beta {'> 0' if key else '= 0'})" for key in keys],
+        )
+        self.n_pretrainings_ = sum(has_source for _, has_source in done)
+        return {key: snapshot for key, (snapshot, _) in zip(keys, done, strict=True)}
+
+    def _pretrain_targets(self, parallel, groups, folds, sources, transfer) -> dict:
+        """Round 2: the target pathway's pretraining, once per fold and group.
+        Returns the snapshot of each (fold, group)."""
+        jobs = [(k, key) for k in range(len(folds)) for key in groups]
+        done = self._progress(
+            parallel,
+            [
+                delayed(_pretrain_target)(
+                    self._estimator(
+                        **groups[key][0], fold=True, target_only=key == "target_only"
+                    ),
+                    *folds[k][:2],
+                    sources[groups[key][1]],
                     **transfer,
                 )
-                for i, k in jobs
+                for k, key in jobs
+            ],
+            [f"target pretraining, fold {k + 1} ({groups[key][2]})" for k, key in jobs],
+        )
+        self.n_pretrainings_ += len(jobs)
+        return dict(zip(jobs, done, strict=True))
+
+    def _finetune_and_score(
+        self, parallel, grid, folds, targets, scorer, transfer, settings, guard_key
+    ) -> tuple:
+        """Round 3: every (alpha, beta) of every fold, fine-tuned from its
+        group's state; and, with the guard (``guard_key``, its group), the
+        target-only model of every fold (no fine-tuning: the pretrained target
+        pathway with its own classifier, pretrained with ``settings``)."""
+        jobs = [(i, k) for i in range(len(grid)) for k in range(len(folds))]
+        guard = guard_key is not None
+        tasks = [
+            delayed(_finetune_score)(
+                self._estimator(**grid[i], fold=True),
+                *folds[k],
+                targets[k, grid[i]["beta"] > 0],
+                scorer,
+                guard,
+                **transfer,
+            )
+            for i, k in jobs
+        ]
+        labels = [
+            f"alpha={grid[i]['alpha']:g}, beta={grid[i]['beta']:g}, fold {k + 1}"
+            for i, k in jobs
+        ]
+        if guard:
+            tasks += [
+                delayed(_target_only_score)(
+                    self._estimator(**settings, fold=True, target_only=True),
+                    *folds[k],
+                    targets[k, guard_key],
+                    scorer,
+                    **transfer,
+                )
+                for k in range(len(folds))
             ]
-            labels = [
-                f"alpha={grid[i]['alpha']:g}, beta={grid[i]['beta']:g}, fold {k + 1}"
-                for i, k in jobs
-            ]
-            if guard:
-                own = "target_only" in groups
-                tasks += [
-                    delayed(_target_only_score)(
-                        self._estimator(**first[to_key], fold=True, target_only=True),
-                        *folds[k],
-                        target_snapshots[k, "target_only" if own else to_key],
-                        scorer,
-                        **transfer,
-                    )
-                    for k in range(len(folds))
-                ]
-                labels += [
-                    f"target-only model, fold {k + 1}" for k in range(len(folds))
-                ]
-            done = self._progress(parallel, tasks, labels, scored=True)
+            labels += [f"target-only model, fold {k + 1}" for k in range(len(folds))]
+        done = self._progress(parallel, tasks, labels, scored=True)
         scores = np.empty((len(grid), len(folds)))
         times = np.empty((2, len(grid), len(folds)))  # fit, score seconds
         probas: dict = {}
         for (i, k), out in zip(jobs, done[: len(jobs)], strict=True):
             scores[i, k], probas[i, k], times[0, i, k], times[1, i, k] = out
         target_only = [out[:2] for out in done[len(jobs) :]]  # (score, proba)
-        return scores, probas, target_only, source_snapshots, times
+        return scores, probas, target_only, times
 
     def _say(self, line: str) -> None:
         if self.verbose:
