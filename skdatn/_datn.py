@@ -552,7 +552,7 @@ class DATNClassifier(
         tensors and fresh pathways. ``preprocessors`` ({"source": ..., "target":
         ...}) are fitted preprocessors to reuse instead of fitting them again (a
         snapshot's, so that a restored pathway sees the features it learned on)."""
-        X, y, inputs, classes, y_codes, ys_codes = validate_transfer_fit(
+        fit = validate_transfer_fit(
             self,
             X,
             y,
@@ -562,6 +562,8 @@ class DATNClassifier(
             X_unlabeled,
             source_labels_needed=True,
         )
+        X, y, inputs, classes = fit.X, fit.y, fit.inputs, fit.classes
+        y_codes, ys_codes = fit.y_codes, fit.ys_codes
         target_hidden, source_hidden = self._layer_sizes()
         has_source = inputs.has_source
         self.variant_ = self._variant(has_source)

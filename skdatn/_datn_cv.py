@@ -317,9 +317,10 @@ class DATNClassifierCV(DATNClassifier):
             "X_unlabeled": X_unlabeled,
         }
         # Validate everything once up front (clear errors before any training).
-        X, y, inputs, classes = validate_transfer_fit(
+        fit = validate_transfer_fit(
             self, X, y, **transfer, accept_sparse="csr", source_labels_needed=True
-        )[:4]
+        )
+        X, y, inputs, classes = fit.X, fit.y, fit.inputs, fit.classes
         try:
             return self._search_and_refit(
                 X, y, grid, transfer, inputs.has_source, classes, groups

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
@@ -31,6 +32,18 @@ TRANSFER_FIT_REQUEST = {
 }
 
 
+@dataclass(frozen=True)
+class ValidatedFit:
+    """What :func:`validate_transfer_fit` returns."""
+
+    X: object  #: the validated labelled target rows (array or sparse matrix)
+    y: np.ndarray  #: their labels
+    inputs: TransferInputs  #: the source, pairs and unlabelled rows, read
+    classes: np.ndarray  #: the labelled source rows' classes if any, else y's
+    y_codes: np.ndarray  #: class codes of y
+    ys_codes: np.ndarray | None  #: class codes of the labelled source rows
+
+
 def validate_transfer_fit(
     estimator,
     X,
@@ -50,10 +63,7 @@ def validate_transfer_fit(
     ``Domain(X_source)``).
 
     Sets ``n_features_in_`` on ``estimator`` (through ``validate_data``) and
-    returns ``X, y, inputs, classes, y_codes, ys_codes``: the validated target
-    rows and labels, the :class:`~skdatn._holders.TransferInputs`, the classes
-    (those of the labelled source rows when there are any, else those of ``y``),
-    and the class codes of ``y`` and of the labelled source rows.
+    returns a :class:`ValidatedFit`.
     """
     # None is left to scikit-learn's own errors (its estimator checks expect them).
     check_not_holder(X, "X", reject_none=False)
@@ -87,7 +97,7 @@ def validate_transfer_fit(
     if source_labels_needed:
         check_source_labels_given(X_source, y_source)
     classes, y_codes, ys_codes = encode_labels(y, inputs)
-    return X, y, inputs, classes, y_codes, ys_codes
+    return ValidatedFit(X, y, inputs, classes, y_codes, ys_codes)
 
 
 def check_source_labels_given(X_source, y_source) -> None:

@@ -25,11 +25,11 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     __metadata_request__fit = TRANSFER_FIT_REQUEST
 
     def _validate_fit(self, X, y, X_source, y_source, pairs, X_unlabeled):
-        """Validated ``X, y, inputs, classes, y_codes, ys_codes`` (see
-        :func:`skdatn._validation.validate_transfer_fit`); sets ``classes_``."""
-        out = validate_transfer_fit(self, X, y, X_source, y_source, pairs, X_unlabeled)
-        self.classes_ = out[3]
-        return out
+        """The validated inputs (:class:`skdatn._validation.ValidatedFit`);
+        sets ``classes_``."""
+        fit = validate_transfer_fit(self, X, y, X_source, y_source, pairs, X_unlabeled)
+        self.classes_ = fit.classes
+        return fit
 
     def _validate_predict(self, X) -> np.ndarray:
         return validate_target_rows(self, X)

@@ -121,9 +121,9 @@ class CCAClassifier(LogProbaTransferClassifier):
         self : CCAClassifier
             The fitted estimator.
         """
-        X, y, inputs, _, y_codes, ys_codes = self._validate_fit(
-            X, y, X_source, y_source, pairs, X_unlabeled
-        )
+        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
+        X, y, inputs = fit.X, fit.y, fit.inputs
+        y_codes, ys_codes = fit.y_codes, fit.ys_codes
         self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         if not inputs.has_source:
             self.target_reduction_ = self._reduction(inputs.target_rows(X), None)

@@ -169,9 +169,9 @@ class CDLSClassifier(TransferClassifier):
         self : CDLSClassifier
             The fitted estimator.
         """
-        X, y, inputs, _, y_codes, ys_codes = self._validate_fit(
-            X, y, X_source, y_source, pairs, X_unlabeled
-        )
+        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
+        X, y, inputs = fit.X, fit.y, fit.inputs
+        y_codes, ys_codes = fit.y_codes, fit.ys_codes
         if X.shape[1] < 2:
             raise ValueError(
                 "CDLSClassifier needs at least 2 target features (got n_features=1): "

@@ -221,9 +221,9 @@ class HHTLClassifier(LogProbaTransferClassifier):
         self : HHTLClassifier
             The fitted estimator.
         """
-        X, y, inputs, _, y_codes, ys_codes = self._validate_fit(
-            X, y, X_source, y_source, pairs, X_unlabeled
-        )
+        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
+        X, y, inputs = fit.X, fit.y, fit.inputs
+        y_codes, ys_codes = fit.y_codes, fit.ys_codes
         X = to_dense(X)
         target_rows = inputs.target_rows(X)
         self.target_scaler_ = StandardScaler().fit(target_rows)

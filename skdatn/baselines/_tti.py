@@ -131,9 +131,9 @@ class TTIClassifier(TransferClassifier):
         self : TTIClassifier
             The fitted estimator.
         """
-        X, y, inputs, _, y_codes, ys_codes = self._validate_fit(
-            X, y, X_source, y_source, pairs, X_unlabeled
-        )
+        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
+        X, y, inputs = fit.X, fit.y, fit.inputs
+        y_codes, ys_codes = fit.y_codes, fit.ys_codes
         self.target_scaler_ = StandardScaler().fit(inputs.target_rows(X))
         Xl = self._scale(self.target_scaler_, to_dense(X))
         n_classes = len(self.classes_)

@@ -240,9 +240,10 @@ class WSDTNClassifier(LogProbaTransferClassifier):
         self : WSDTNClassifier
             The fitted estimator.
         """
-        X, y, inputs, classes, y_codes, ys_codes = self._validate_fit(
-            X, y, X_source, y_source, pairs, X_unlabeled
-        )
+        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
+        X, y, inputs = fit.X, fit.y, fit.inputs
+        y_codes, ys_codes = fit.y_codes, fit.ys_codes
+        classes = fit.classes
         sizes = _as_sizes(self.hidden_layer_sizes)
         n_shared = self.n_shared_layers
         if n_shared > len(sizes):
