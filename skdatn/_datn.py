@@ -567,12 +567,7 @@ class DATNClassifier(
         target_hidden, source_hidden = self._layer_sizes()
         has_source = inputs.has_source
         self.variant_ = self._variant(has_source)
-        if has_source and self.asymmetric and inputs.pairs_source is None:
-            raise ValueError(
-                "pairs is required for the asymmetric transfer (DATN, DATN_sup) when "
-                "source data is given: pass pairs=Pairs(X_pairs_source, "
-                "X_pairs_target), or set asymmetric=False for DATN_unsup."
-            )
+        _check_pairs_given(has_source and self.asymmetric, inputs)
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         generator = torch.Generator().manual_seed(
@@ -627,21 +622,25 @@ class DATNClassifier(
         )
         self.source_scaler_ = None
         if has_source:
-            self.source_scaler_, run.S = self._domain_tensors(
-                source_blocks,
-                ys_codes,
-                target_rows.n_pairs,
-                storage,
-                source_hidden[0],
-                "source rows (X_source and the source side of pairs)",
-            )
-            run.source_net = Pathway(
-                self.source_scaler_.n_features_in_,
-                source_hidden,
-                len(classes),
-                generator,
-            ).to(self.device_)
+            self._add_source(run, source_blocks, ys_codes, storage, source_hidden)
         return run
+
+    def _add_source(self, run: _FitRun, blocks, ys_codes, storage, hidden) -> None:
+        """The source's tensors and fresh pathway in ``run`` (and its scaler)."""
+        self.source_scaler_, run.S = self._domain_tensors(
+            blocks,
+            ys_codes,
+            run.target_rows.n_pairs,
+            storage,
+            hidden[0],
+            "source rows (X_source and the source side of pairs)",
+        )
+        run.source_net = Pathway(
+            self.source_scaler_.n_features_in_,
+            hidden,
+            len(self.classes_),
+            run.cfg.generator,
+        ).to(self.device_)
 
     def _pretrain(self, run: _FitRun) -> None:
         """Stage 1 (Eq. 3), each domain alone."""
@@ -1072,6 +1071,16 @@ def _blocks(matrices) -> list[tuple]:
         if (M.shape[0] if rows is None else len(rows)) > 0:
             blocks.append((M, rows))
     return blocks
+
+
+def _check_pairs_given(asymmetric_transfer: bool, inputs: TransferInputs) -> None:
+    """The asymmetric transfer (DATN, DATN_sup) needs the pairs."""
+    if asymmetric_transfer and inputs.pairs_source is None:
+        raise ValueError(
+            "pairs is required for the asymmetric transfer (DATN, DATN_sup) when "
+            "source data is given: pass pairs=Pairs(X_pairs_source, "
+            "X_pairs_target), or set asymmetric=False for DATN_unsup."
+        )
 
 
 def _preprocess(template, fitted, blocks: list, rng) -> tuple:
