@@ -97,16 +97,7 @@ def make_transfer_task(
             )
     rng = check_random_state(random_state)
 
-    labeled = []
-    for cls in np.unique(y):
-        members = np.flatnonzero(y == cls)
-        if members.size < n_target_labeled_per_class:
-            raise ValueError(
-                f"Class {cls!r} has {members.size} items, fewer than "
-                f"n_target_labeled_per_class={n_target_labeled_per_class}."
-            )
-        labeled.append(rng.choice(members, n_target_labeled_per_class, replace=False))
-    labeled = np.sort(np.concatenate(labeled))
+    labeled = _labeled_per_class(y, n_target_labeled_per_class, rng)
 
     sizes = {
         "test": n_test,
@@ -133,18 +124,7 @@ def make_transfer_task(
         return view[indices[key]]
 
     src_idx = np.concatenate([indices["source_labeled"], indices["source_unlabeled"]])
-    y_source = np.concatenate(
-        [
-            y[indices["source_labeled"]],
-            np.full(indices["source_unlabeled"].size, -1, dtype=y.dtype),
-        ]
-        if y.dtype.kind in "iuf"
-        else [
-            y[indices["source_labeled"]].astype(object),
-            np.full(indices["source_unlabeled"].size, None),
-        ]
-    )
-    X_source = Domain(X_source_view[src_idx], y_source)
+    X_source = Domain(X_source_view[src_idx], _source_labels(y, indices))
     pairs = Pairs(rows(X_source_view, "pairs"), rows(X_target_view, "pairs"))
     X_unlabeled = Domain(rows(X_target_view, "target_unlabeled"))
     return Bunch(
@@ -158,6 +138,29 @@ def make_transfer_task(
         fit_params={"X_source": X_source, "pairs": pairs, "X_unlabeled": X_unlabeled},
         indices=indices,
     )
+
+
+def _labeled_per_class(y: np.ndarray, n_per_class: int, rng) -> np.ndarray:
+    """``n_per_class`` items of each class drawn at random, sorted."""
+    labeled = []
+    for cls in np.unique(y):
+        members = np.flatnonzero(y == cls)
+        if members.size < n_per_class:
+            raise ValueError(
+                f"Class {cls!r} has {members.size} items, fewer than "
+                f"n_target_labeled_per_class={n_per_class}."
+            )
+        labeled.append(rng.choice(members, n_per_class, replace=False))
+    return np.sort(np.concatenate(labeled))
+
+
+def _source_labels(y: np.ndarray, indices: dict) -> np.ndarray:
+    """The labels of the source rows: the labelled ones', then the unlabelled
+    ones' mark (-1 for numeric labels, None for others)."""
+    labeled, unlabeled = indices["source_labeled"], indices["source_unlabeled"]
+    if y.dtype.kind in "iuf":
+        return np.concatenate([y[labeled], np.full(unlabeled.size, -1, dtype=y.dtype)])
+    return np.concatenate([y[labeled].astype(object), np.full(unlabeled.size, None)])
 
 
 def _count(size, n: int) -> int:
