@@ -36,7 +36,7 @@ class TTIClassifier(TransferClassifier):
           mean_l sum_k log(1 + exp(-y_lk f_k(x_l)))          (labelled target)
           + pair_weight * [ mean_i log(1 + exp(-T(s_i, x_i)))  (pairs)
                             + mean_{i != j} log(1 + exp(T(s_i, x_j))) ]
-          + alpha * ||S||_*
+          + trace_weight * ||S||_*
 
       by accelerated proximal gradient (FISTA with backtracking, singular-value
       soft thresholding as the proximal step), from ``S = 0``.
@@ -48,7 +48,7 @@ class TTIClassifier(TransferClassifier):
     labels are unbalanced); each domain is standardised (on all its rows) and
     divided by the square root of its number of features, so that translator
     values are of order one; the optimiser, its stopping rule and the default
-    weights are ours (``alpha`` and ``pair_weight`` were chosen on the mfeat
+    weights are ours (``trace_weight`` and ``pair_weight`` were chosen on the mfeat
     development tasks fac->fou, fac->zer and pix->fou). Unlabelled rows only
     enter the scalers.
 
@@ -59,7 +59,7 @@ class TTIClassifier(TransferClassifier):
 
     Parameters
     ----------
-    alpha : float, default=0.003
+    trace_weight : float, default=0.003
         Weight of the trace norm of the translator.
     pair_weight : float, default=10.0
         Weight of the co-occurrence (pairs) loss against the labelled target
@@ -101,14 +101,14 @@ class TTIClassifier(TransferClassifier):
     """
 
     _parameter_constraints: dict = {
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "trace_weight": [Interval(Real, 0, None, closed="left")],
         "pair_weight": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, alpha=0.003, pair_weight=10.0, max_iter=300, tol=1e-5):
-        self.alpha = alpha
+    def __init__(self, trace_weight=0.003, pair_weight=10.0, max_iter=300, tol=1e-5):
+        self.trace_weight = trace_weight
         self.pair_weight = pair_weight
         self.max_iter = max_iter
         self.tol = tol
@@ -175,7 +175,7 @@ class TTIClassifier(TransferClassifier):
             A @ P,
             B @ Q,
             self.pair_weight,
-            self.alpha,
+            self.trace_weight,
             self.max_iter,
             self.tol,
         )
@@ -237,7 +237,7 @@ def _subspaces(M, A, Xl, B) -> tuple[np.ndarray, np.ndarray]:
     return basis(np.vstack([M, A])), basis(np.vstack([Xl, B]))
 
 
-def _fit_translator(M, Xl, Yl, A, B, pair_weight, alpha, max_iter, tol):
+def _fit_translator(M, Xl, Yl, A, B, pair_weight, trace_weight, max_iter, tol):
     """FISTA with backtracking for the TTI objective; returns S, b, n_iter."""
     n_c = A.shape[0]
     # Pair weights: positives (diagonal) and negatives (off-diagonal), each
@@ -260,7 +260,7 @@ def _fit_translator(M, Xl, Yl, A, B, pair_weight, alpha, max_iter, tol):
 
     def prox(S, step):
         U, s, Vt = _svd(S)
-        s = np.maximum(s - step * alpha, 0.0)
+        s = np.maximum(s - step * trace_weight, 0.0)
         return (U * s) @ Vt, s.sum()
 
     S = np.zeros((M.shape[1], Xl.shape[1]))
@@ -282,7 +282,7 @@ def _fit_translator(M, Xl, Yl, A, B, pair_weight, alpha, max_iter, tol):
             if f_new <= bound + 1e-12:
                 break
             L *= 2.0
-        obj_new = f_new + alpha * nuc
+        obj_new = f_new + trace_weight * nuc
         t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
         V_S = S_new + ((t - 1) / t_new) * (S_new - S)
         V_b = b_new + ((t - 1) / t_new) * (b_new - b)

@@ -59,7 +59,7 @@ class WSDTNClassifier(LogProbaTransferClassifier):
     2. Joint fine-tuning of both networks on::
 
            L_soft,S + L_soft,T + pair_weight * L_pair + tie_weight * L_tie
-           + recon_weight * (L_recon,S + L_recon,T) + alpha * L_reg
+           + recon_weight * (L_recon,S + L_recon,T) + lambda_reg * L_reg
 
        ``L_soft,*``: softmax cross-entropy of the labelled rows of each
        domain with its own (weakly shared) classifier; ``L_pair``: squared
@@ -115,7 +115,7 @@ class WSDTNClassifier(LogProbaTransferClassifier):
         Weight of the distance between paired top-layer codes.
     recon_weight : float, default=1.0
         Weight of the reconstruction losses during fine-tuning.
-    alpha : float, default=1e-4
+    lambda_reg : float, default=1e-4
         L2 penalty on the encoder parameters.
     solver : {"adam", "rmsprop", "sgd"}, default="adam"
         Optimiser.
@@ -126,7 +126,7 @@ class WSDTNClassifier(LogProbaTransferClassifier):
         ``None``: full batch.
     pretrain_epochs : int, default=50
         Epochs of pretraining per domain.
-    max_epochs : int, default=200
+    finetune_epochs : int, default=200
         Epochs of joint fine-tuning.
     tol : float, default=1e-4
         Relative improvement of the epoch loss that resets ``n_iter_no_change``.
@@ -179,12 +179,12 @@ class WSDTNClassifier(LogProbaTransferClassifier):
         "tie_weight": [Interval(Real, 0, None, closed="left")],
         "pair_weight": [Interval(Real, 0, None, closed="left")],
         "recon_weight": [Interval(Real, 0, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "lambda_reg": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"adam", "rmsprop", "sgd"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "finetune_epochs": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
@@ -197,12 +197,12 @@ class WSDTNClassifier(LogProbaTransferClassifier):
         tie_weight=1.0,
         pair_weight=1.0,
         recon_weight=1.0,
-        alpha=1e-4,
+        lambda_reg=1e-4,
         solver="adam",
         learning_rate=3e-3,
         batch_size=None,
         pretrain_epochs=50,
-        max_epochs=200,
+        finetune_epochs=200,
         tol=1e-4,
         n_iter_no_change=None,
         random_state=None,
@@ -212,12 +212,12 @@ class WSDTNClassifier(LogProbaTransferClassifier):
         self.tie_weight = tie_weight
         self.pair_weight = pair_weight
         self.recon_weight = recon_weight
-        self.alpha = alpha
+        self.lambda_reg = lambda_reg
         self.solver = solver
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.pretrain_epochs = pretrain_epochs
-        self.max_epochs = max_epochs
+        self.finetune_epochs = finetune_epochs
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
@@ -371,7 +371,7 @@ class WSDTNClassifier(LogProbaTransferClassifier):
         return self._run(name, params, self.pretrain_epochs, step_terms)
 
     def _finetune(self, source, target, S, T, generator) -> int:
-        if self.max_epochs == 0:
+        if self.finetune_epochs == 0:
             return 0
         n_shared = self.n_shared_layers
         nets = [target] if source is None else [source, target]
@@ -420,11 +420,11 @@ class WSDTNClassifier(LogProbaTransferClassifier):
                         + self.tie_weight * terms["tie"]
                     )
                 enc = [p for net in nets for p in net.encoder_parameters()]
-                terms["reg"] = reg_loss(enc, self.alpha)
+                terms["reg"] = reg_loss(enc, self.lambda_reg)
                 terms["loss"] = loss + terms["reg"]
                 yield terms
 
-        return self._run("finetune", params, self.max_epochs, step_terms)
+        return self._run("finetune", params, self.finetune_epochs, step_terms)
 
     # ---------------------------------------------------------------- prediction
     def _decision(self, X):

@@ -284,12 +284,9 @@ GRIDS: dict[str, dict[str, list[float]] | None] = {
     "none": None,
 }
 
+# Quick mode's settings, for DATN and for any baseline that has them.
 _QUICK_ESTIMATOR = dict(
     hidden_layer_sizes=(32, 16), pretrain_epochs=5, finetune_epochs=5
-)
-# Applied in quick mode to any baseline that has these parameters.
-_QUICK_BASELINE = dict(
-    hidden_layer_sizes=(32, 16), pretrain_epochs=5, finetune_epochs=5, max_epochs=5
 )
 _SVM_C = [0.1, 1.0, 10.0, 100.0]
 #: DATN_plus: the settings in which DATNClassifierCV's defaults differ from
@@ -461,7 +458,7 @@ def _baseline_method(name: str, cls: type) -> Method:
         params = cls().get_params()
         kwargs = {"random_state": seed} if "random_state" in params else {}
         if ctx.get("quick"):
-            kwargs.update({k: v for k, v in _QUICK_BASELINE.items() if k in params})
+            kwargs.update({k: v for k, v in _QUICK_ESTIMATOR.items() if k in params})
         return cls(**kwargs)
 
     return Method(name, build, _all_inputs, baseline=True)

@@ -33,9 +33,9 @@ def test_uses_the_pairs(task):
     assert clf.score(task.X_test, task.y_test) > other.score(task.X_test, task.y_test)
 
 
-def test_translator_is_low_rank_and_shrinks_with_alpha(task):
+def test_translator_is_low_rank_and_shrinks_with_trace_weight(task):
     ranks = [
-        TTIClassifier(alpha=a).fit(task.X, task.y, **task.fit_params).rank_
+        TTIClassifier(trace_weight=a).fit(task.X, task.y, **task.fit_params).rank_
         for a in (0.001, 0.01, 10.0)
     ]
     assert 0 < ranks[0] <= min(task.X.shape[1], task.X_source.X.shape[1])

@@ -12,7 +12,7 @@ from skdatn.baselines._wsdtn import tie_penalty
 FAST = {
     "hidden_layer_sizes": (16, 8),
     "pretrain_epochs": 20,
-    "max_epochs": 60,
+    "finetune_epochs": 60,
     "learning_rate": 0.01,
     "random_state": 0,
 }
@@ -118,7 +118,7 @@ def test_fitted_networks_and_probabilities(task):
 
 
 def test_minibatches(task):
-    clf = WSDTNClassifier(**{**FAST, "max_epochs": 5}, batch_size=32).fit(
+    clf = WSDTNClassifier(**{**FAST, "finetune_epochs": 5}, batch_size=32).fit(
         task.X, task.y, **task.fit_params
     )
     assert clf.predict(task.X_test).shape == (task.X_test.shape[0],)
