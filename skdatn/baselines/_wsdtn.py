@@ -14,7 +14,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._preprocessing import to_dense
 from .._torch.losses import recon_loss, reg_loss, soft_loss
 from .._torch.networks import Pathway
-from .._torch.training import _batches, _Plateau, make_optimizer
+from .._torch.training import (
+    TrainingDivergedError,
+    _batches,
+    _Plateau,
+    make_optimizer,
+)
 from ._base import LogProbaTransferClassifier
 
 
@@ -335,9 +340,14 @@ class WSDTNClassifier(LogProbaTransferClassifier):
             record = {k: v / n_steps for k, v in sums.items()}
             self.history_.append({"stage": name, "epoch": epoch, **record})
             if not np.isfinite(record["loss"]):
-                raise FloatingPointError(
-                    f"Training diverged in stage {name!r} at epoch {epoch}; try a "
-                    f"smaller learning_rate."
+                raise TrainingDivergedError(
+                    f"Training diverged in stage {name!r} at epoch {epoch}: the "
+                    f"loss became {record['loss']}. Try a smaller learning_rate (it "
+                    f"is {self.learning_rate:g}). history_ holds the losses up to "
+                    f"this epoch.",
+                    name,
+                    epoch,
+                    list(self.history_),
                 )
             if plateau.should_stop(record["loss"]):
                 break

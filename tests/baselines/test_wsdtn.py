@@ -154,3 +154,14 @@ def test_invalid_inputs(task):
         WSDTNClassifier(**FAST, n_shared_layers=3).fit(
             task.X, task.y, **task.fit_params
         )
+
+
+def test_divergence_is_a_training_diverged_error(task):
+    from skdatn import TrainingDivergedError
+
+    clf = WSDTNClassifier(**{**FAST, "solver": "sgd", "learning_rate": 1e8})
+    with pytest.raises(TrainingDivergedError, match="diverged.*learning_rate") as info:
+        clf.fit(task.X, task.y, **task.fit_params)
+    assert info.value.stage in ("pretrain_source", "pretrain_target", "finetune")
+    assert info.value.history == clf.history_[: len(info.value.history)]
+    assert info.value.history[-1]["epoch"] == info.value.epoch
