@@ -25,7 +25,7 @@ from torch import nn
 
 #: How many times a multiply-add reached through an index (a gathered or
 #: scattered row of W) costs one inside a dense matrix product, on a CPU; from
-#: benchmarks/width_speed.py at 1,000 to 5,000 columns.
+#: speed/width_speed.py at 1,000 to 5,000 columns.
 GATHER_COST = 32
 
 

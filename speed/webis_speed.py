@@ -1,6 +1,6 @@
 """Time DATNClassifierCV, as the README shows it, on one Webis-CLS-10 en>de split.
 
-Usage: python benchmarks/webis_speed.py [--data-dir ../shared/data] [--threads 1]
+Usage: python speed/webis_speed.py [--data-dir ../shared/data] [--threads 1]
        [--seed 0] [--report-accuracy]
 
 The books reviews, English source and German target, at full vocabulary:

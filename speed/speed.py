@@ -1,6 +1,6 @@
 """Speed and memory of DATNClassifier.fit against a bare PyTorch loop (the floor).
 
-Usage: python benchmarks/speed.py [--device cpu|cuda] [--threads 1] [--epochs 10]
+Usage: python speed/speed.py [--device cpu|cuda] [--threads 1] [--epochs 10]
        [--batch-sizes full 256] [--repeat 3] [--big-rows 1000000] [--skip ...]
 
 On the paper's Amazon protocol sizes (source 15000 unlabelled + 3000 labelled,

@@ -1,6 +1,6 @@
 """Time GridSearchCV(n_jobs=2) with and without the per-fit thread bound (n_threads).
 
-Usage: python benchmarks/thread_bound.py [--task fac>fou] [--epochs 50 20]
+Usage: python speed/thread_bound.py [--task fac>fou] [--epochs 50 20]
        [--runs BACKEND:N_JOBS:N_THREADS ...] [--repeat 1]
 
 A small search (α in {0.5, 2}, β in {0, 1}, 2 folds: 8 fits and the refit) on an

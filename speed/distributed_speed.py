@@ -1,6 +1,6 @@
 """Time the α/β search with n_jobs=1 against a 2-worker Dask LocalCluster (and Ray).
 
-Usage: python benchmarks/distributed_speed.py [--task fac>fou] [--seed 0]
+Usage: python speed/distributed_speed.py [--task fac>fou] [--seed 0]
        [--grid paper|small] [--searches grid cv] [--engines sequential dask ray]
        [--workers 2] [--threads 1] [--epochs PRETRAIN FINETUNE]
 

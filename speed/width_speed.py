@@ -1,6 +1,6 @@
 """Epoch time of DATNClassifier.fit against the number of input columns.
 
-Usage: python benchmarks/width_speed.py [--device cpu|cuda] [--threads 1]
+Usage: python speed/width_speed.py [--device cpu|cuda] [--threads 1]
        [--widths 1000 5000 20000 100000] [--nnz 50] [--rows 2000] [--epochs 5]
        [--formats sparse dense] [--mixed-precision bfloat16]
 

@@ -1,6 +1,6 @@
 """A default fit alone and beside one busy process: how much does the neighbour cost?
 
-Usage: python benchmarks/busy_machine.py [--n-threads 1 2 none] [--repeat 3]
+Usage: python speed/busy_machine.py [--n-threads 1 2 none] [--repeat 3]
        [--epochs 30 10]
 
 Fits ``DATNClassifier`` on mfeat fac→fou (``--epochs`` pretraining and

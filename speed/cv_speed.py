@@ -1,6 +1,6 @@
 """Time DATNClassifierCV against GridSearchCV over the same grid (same run, same machine).
 
-Usage: python benchmarks/cv_speed.py [--tasks fac>fou ...] [--grid paper|small] [--threads 1]
+Usage: python speed/cv_speed.py [--tasks fac>fou ...] [--grid paper|small] [--threads 1]
 
 Both searches use the same 5-fold splitter and random_state, so their
 cross-validation scores must be equal; the script checks it and prints the
