@@ -142,7 +142,9 @@ def test_datn_cv_gives_the_sequential_results(task, backend):
     for key in ("mean_test_score", "rank_test_score", "split2_test_score"):
         assert_array_equal(remote.cv_results_[key], sequential.cv_results_[key])
     assert remote.best_params_ == sequential.best_params_
-    assert remote.n_pretrainings_ == sequential.n_pretrainings_ == 3 * 2 + 2 + 1
+    # 3 folds x (2 beta groups + the target-only model, pretrained apart from
+    # the pair labels), 2 source pretrainings, 1 refit.
+    assert remote.n_pretrainings_ == sequential.n_pretrainings_ == 3 * 3 + 2 + 1
     assert_array_equal(
         remote.predict_proba(task.X_test), sequential.predict_proba(task.X_test)
     )
