@@ -1095,11 +1095,13 @@ def _run_analyses(
         for analysis in analyses:
             if analysis == "sensitivity":
                 run = functools.partial(_sensitivity, split, ctx, seed, task, sens, bar)
-                runs = [(sens, run)]
+                points = [(["DATN"] * len(sens), sens, run)]
             else:
-                runs = [
+                names = [m.name for m in plans[analysis]]
+                points = [
                     (
-                        [{key: value}] * len(plans[analysis]),
+                        names,
+                        [{key: value}] * len(names),
                         functools.partial(
                             _sweep_point,
                             plans[analysis],
@@ -1114,15 +1116,10 @@ def _run_analyses(
                     )
                     for key, value in sweeps[analysis]
                 ]
-            for settings, run in runs:
-                methods = (
-                    ["DATN"] * len(settings)
-                    if analysis == "sensitivity"
-                    else [m.name for m in plans[analysis]]
-                )
+            for names, settings, run in points:
                 before = [
                     _done_row(done, task, name, seed, analysis, setting)
-                    for name, setting in zip(methods, settings, strict=True)
+                    for name, setting in zip(names, settings, strict=True)
                 ]
                 reused = all(row is not None for row in before)
                 if reused:
