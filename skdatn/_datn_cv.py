@@ -440,9 +440,7 @@ class DATNClassifierCV(DATNClassifier):
         # the pairs are labelled through the source, the target-only model,
         # which must not learn from the source. Each: the settings it is
         # pretrained with, the source snapshot it starts from, and its name.
-        groups = {
-            key: (first[key], key, f"beta {'> 0' if key else '= 0'}") for key in keys
-        }
+        groups = {key: (first[key], key, _group_name(key)) for key in keys}
         to_key = _target_only_group(grid)
         if guard and self.pair_label_share > 0:
             groups["target_only"] = (first[to_key], to_key, "target-only model")
@@ -487,7 +485,7 @@ class DATNClassifierCV(DATNClassifier):
                 )
                 for key in keys
             ],
-            [f"source pretraining (beta {'> 0' if key else '= 0'})" for key in keys],
+            [f"source pretraining ({_group_name(key)})" for key in keys],
         )
         self.n_pretrainings_ = sum(has_source for _, has_source in done)
         return {key: snapshot for key, (snapshot, _) in zip(keys, done, strict=True)}
@@ -591,6 +589,11 @@ class DATNClassifierCV(DATNClassifier):
 def _group(grid: list[dict], key: bool) -> list[int]:
     """The candidates of a pretraining group: ``beta > 0`` (``key``) or ``beta == 0``."""
     return [i for i, p in enumerate(grid) if (p["beta"] > 0) == key]
+
+
+def _group_name(key: bool) -> str:
+    """The name of a beta group in the progress lines."""
+    return f"beta {'> 0' if key else '= 0'}"
 
 
 def _target_only_group(grid: list[dict]) -> bool:

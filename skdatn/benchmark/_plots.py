@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ._runner import summarize
+from ._summary import mean_and_error
 
 _XLABEL = {
     "pairs": ("n_pairs", "number of pairs |D_C|"),
@@ -64,9 +65,9 @@ def _curves(rows, key):
         line = []
         for x in sorted(points):
             accuracies = [r["accuracy"] for r in points[x] if r["accuracy"] is not None]
-            mean, std = summarize(accuracies)
+            mean, error = mean_and_error(accuracies)
             n = len(accuracies)
-            error = std * np.sqrt(n / (n - 1)) / np.sqrt(n) if n > 1 else 0.0
+            error = error if n > 1 else 0.0
             src, _ = summarize(r.get("source_accuracy") for r in points[x])
             line.append((x, mean, error, src, n))
         out[method] = line
@@ -199,9 +200,7 @@ def _heatmap(fig, ax, rows) -> None:
                 and r["setting"]["beta"] == b
                 and r["accuracy"] is not None
             ]
-            mean[i, j], std = summarize(accs)
-            n = len(accs)
-            error[i, j] = std / np.sqrt(n - 1) if n > 1 else np.nan
+            mean[i, j], error[i, j] = mean_and_error(accs)
     finite = mean[np.isfinite(mean)]
     center = (finite.min() + finite.max()) / 2 if finite.size else 0.5
     half = max(MIN_SPAN, np.ptp(finite) if finite.size else 0.0) / 2
