@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 
 import numpy as np
@@ -220,10 +220,10 @@ class DATNClassifier(
         pathway predicts for their source rows, before the target pathway's
         pretraining. ``0`` is the paper's DATN. Needs labelled source rows.
     lambda_reg : float, default=1e-2
-        λ, the L2 penalty on encoder weights and biases (L_reg). The paper uses
+        The L2 penalty λ on encoder weights and biases (L_reg). The paper uses
         1e-4; 1e-2 is measured better with few labelled target rows (user guide).
     lambda_pair : float, default=0.1
-        λ0, the ridge penalty of ``G`` in L_pair.
+        The ridge penalty λ0 of ``G`` in L_pair.
     source_preprocessor, target_preprocessor : transformer or None, default=None
         A scikit-learn transformer (or pipeline) for the rows of one domain,
         applied before ``input_scaling``: cloned, fitted on all of that domain's
@@ -284,8 +284,8 @@ class DATNClassifier(
         ``"float16"`` adds dynamic loss scaling. Meant for GPUs; ``None``
         trains in float32.
     n_threads : int or None, default=1
-        torch's intra-op threads (and BLAS threads, through threadpoolctl)
-        during :meth:`fit` and inference; the caller's settings are restored
+        Number of torch's intra-op threads (and BLAS threads, through
+        threadpoolctl) during :meth:`fit` and inference; the caller's settings are restored
         afterwards. One thread by default: torch's waiting threads spin, so a fit
         with more threads than free cores (beside other busy processes, or in
         several worker processes) can be tens of times slower, while a second
@@ -346,9 +346,9 @@ class DATNClassifier(
 
     See Also
     --------
-    skdatn.DATNClassifierCV : α and β by cross-validation, with a fallback to the
-        target-only model when the source does not help; this estimator always
-        transfers when given source data (user guide, "Is my source helping?").
+    skdatn.DATNClassifierCV : Selects α and β by cross-validation, with a
+        fallback to the target-only model when the source does not help; this
+        estimator always transfers when given source data (user guide, "Is my source helping?").
     skdatn.Domain : Holder for source rows and labels, never sliced by CV.
     skdatn.Pairs : Holder for the paired rows.
 
@@ -817,25 +817,15 @@ class DATNClassifier(
         return "DATN" if self.beta > 0 else "DATN_sup"
 
     def _training_config(self, generator: torch.Generator) -> TrainingConfig:
+        # The training loop's knobs are the parameters of the same names.
+        params = self.get_params(deep=False)
         return TrainingConfig(
-            pretrain_epochs=self.pretrain_epochs,
-            finetune_epochs=self.finetune_epochs,
-            solver=self.solver,
-            learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            alpha=self.alpha,
-            beta=self.beta,
-            intra_weight=self.intra_weight,
-            recon_weight=self.recon_weight,
-            lambda_reg=self.lambda_reg,
-            lambda_pair=self.lambda_pair,
-            mmd_target=self.mmd_target,
-            asymmetric=self.asymmetric,
-            verbose=self.verbose,
+            **{
+                f.name: params[f.name]
+                for f in fields(TrainingConfig)
+                if f.name in params
+            },
             generator=generator,
-            mixed_precision=self.mixed_precision,
             on_limit=functools.partial(
                 _warn_not_converged,
                 pretrain_epochs=self.pretrain_epochs,
@@ -958,6 +948,7 @@ class DATNClassifier(
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
         """
         return torch.log_softmax(torch.from_numpy(self._logits(X)), dim=1).numpy()
 
@@ -972,6 +963,7 @@ class DATNClassifier(
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The class of ``classes_`` with the highest probability.
         """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
@@ -988,6 +980,7 @@ class DATNClassifier(
         Returns
         -------
         Z : ndarray of shape (n_samples, d)
+            ``d`` is the top width of the pathways.
         """
         z = self._encode_target(X)
         return (z @ torch.from_numpy(self.G_)).numpy()
@@ -1004,6 +997,7 @@ class DATNClassifier(
         Returns
         -------
         Z : ndarray of shape (n_samples, d)
+            ``d`` is the top width of the pathways.
         """
         check_is_fitted(self)
         if self.source_net_ is None:

@@ -15,6 +15,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import delayed
 
 from ._datn import DATNClassifier
+from ._inherit import inherited_parameter_docs, inherited_signature
 from ._model_selection import (
     DEFAULT_ALPHAS,
     DEFAULT_BETAS,
@@ -34,11 +35,29 @@ class NegativeTransferWarning(UserWarning):
     Raised when, in cross-validation, the target pathway with its own
     classifier (the paper's SSDAE) predicts the held-out rows better than the
     selected transfer candidate. The fitted estimator is then that target-only
-    model. See the user guide, "Is my
-    source helping?".
+    model. See the user guide, "Is my source helping?".
+
+    Examples
+    --------
+    A search that must transfer can turn the fallback into an error:
+
+    >>> import warnings
+    >>> from skdatn import NegativeTransferWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", NegativeTransferWarning)
+    ...     try:  # DATNClassifierCV(...).fit(...) would warn here
+    ...         warnings.warn("fell back", NegativeTransferWarning)
+    ...     except NegativeTransferWarning as exc:
+    ...         print("raised:", exc)
+    raised: fell back
     """
 
 
+#: Where this estimator's defaults differ from DATNClassifier's (the paper's):
+#: skdatn's two extensions beyond the paper are on.
+_DEFAULTS = {"self_training": 1, "pair_label_share": 0.5}
+#: DATNClassifier's parameters that this estimator takes too: all but the
+#: weights it searches over.
 _SHARED = [p for p in DATNClassifier._get_param_names() if p not in ("alpha", "beta")]
 
 
@@ -115,16 +134,13 @@ class DATNClassifierCV(DATNClassifier):
         Parallel jobs of the search, as in ``GridSearchCV``: ``None`` means 1
         unless in a ``joblib.parallel_backend`` context, ``-1`` all processors.
         The refit runs in the calling process.
+    <the parameters of DATNClassifier>
     verbose : int, default=0
         ``1`` prints the plan of the search ("k folds for each of n
         candidates, totalling m fine-tunings"), a line as each pretraining,
         fold and candidate finishes (with its score), and the refit; ``2`` adds
         each fit's stage lines and ``3`` its epochs (``DATNClassifier``'s
         ``verbose`` 1 and 2).
-    **params
-        Every other parameter of :class:`DATNClassifier` (all but ``alpha``,
-        ``beta`` and ``verbose``), with the same defaults except
-        ``self_training=1`` and ``pair_label_share=0.5``.
 
     Attributes
     ----------
@@ -197,32 +213,7 @@ class DATNClassifierCV(DATNClassifier):
         scoring=None,
         fallback=True,
         n_jobs=None,
-        hidden_layer_sizes=(128, 64),
-        source_hidden_layer_sizes=None,
-        asymmetric=True,
-        intra_weight=1.0,
-        recon_weight=0.1,
-        mmd_target="encoded",
-        self_training=1,
-        pseudo_label_share=0.5,
-        pair_label_share=0.5,
-        lambda_reg=1e-2,
-        lambda_pair=0.1,
-        source_preprocessor=None,
-        target_preprocessor=None,
-        input_scaling="auto",
-        solver="adam",
-        learning_rate=3e-3,
-        batch_size=None,
-        pretrain_epochs=200,
-        finetune_epochs=30,
-        tol=1e-4,
-        n_iter_no_change=20,
-        device="auto",
-        mixed_precision=None,
-        n_threads=1,
-        random_state=None,
-        verbose=0,
+        **params,
     ):
         self.alphas = alphas
         self.betas = betas
@@ -230,32 +221,16 @@ class DATNClassifierCV(DATNClassifier):
         self.scoring = scoring
         self.fallback = fallback
         self.n_jobs = n_jobs
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.source_hidden_layer_sizes = source_hidden_layer_sizes
-        self.asymmetric = asymmetric
-        self.intra_weight = intra_weight
-        self.recon_weight = recon_weight
-        self.mmd_target = mmd_target
-        self.self_training = self_training
-        self.pseudo_label_share = pseudo_label_share
-        self.pair_label_share = pair_label_share
-        self.lambda_reg = lambda_reg
-        self.lambda_pair = lambda_pair
-        self.source_preprocessor = source_preprocessor
-        self.target_preprocessor = target_preprocessor
-        self.input_scaling = input_scaling
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.pretrain_epochs = pretrain_epochs
-        self.finetune_epochs = finetune_epochs
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.mixed_precision = mixed_precision
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
+        # DATNClassifier's other parameters, with the defaults of _SIGNATURE.
+        unknown = sorted(set(params) - set(_SHARED))
+        if unknown:
+            raise TypeError(
+                f"DATNClassifierCV got unexpected keyword arguments {unknown}: it "
+                "takes DATNClassifier's parameters but alpha and beta, which it "
+                "searches over (set alphas and betas)."
+            )
+        for name in _SHARED:
+            setattr(self, name, params.get(name, _SIGNATURE.parameters[name].default))
 
     def _estimator(
         self, alpha: float, beta: float, fold: bool = False, target_only: bool = False
@@ -294,8 +269,15 @@ class DATNClassifierCV(DATNClassifier):
             Labelled target rows, split into folds.
         y : array-like of shape (n_samples,)
             Their labels.
-        X_source, y_source, pairs, X_unlabeled
-            As in :meth:`DATNClassifier.fit`; used whole in every fold.
+        X_source : {array-like, sparse matrix} of shape (n_source, n_source_features) or Domain, default=None
+            Source rows, as in :meth:`DATNClassifier.fit`; used whole in every
+            fold, as are the three below.
+        y_source : array-like of shape (n_source,), default=None
+            Source labels, ``-1`` for unlabelled rows.
+        pairs : Pairs or tuple (X_pairs_source, X_pairs_target), default=None
+            Rows seen in both domains.
+        X_unlabeled : {array-like, sparse matrix} of shape (n_unlabeled, n_features) or Domain, default=None
+            Unlabelled target rows.
         groups : array-like of shape (n_samples,), default=None
             Group labels of the rows of ``X``, for a group splitter as ``cv``
             (``GroupKFold``, ...), as in ``GridSearchCV.fit``.
@@ -584,6 +566,22 @@ class DATNClassifierCV(DATNClassifier):
                 f"{name} must be a non-empty list of non-negative floats, got {getattr(self, name)!r}."
             )
         return [float(v) for v in values]
+
+
+# scikit-learn reads the parameters from __init__'s signature: DATNClassifierCV's
+# own, then DATNClassifier's (declared there once), with _DEFAULTS; the
+# docstring takes their entries from DATNClassifier's.
+_SIGNATURE = inherited_signature(
+    DATNClassifierCV.__init__, DATNClassifier, ("alpha", "beta"), _DEFAULTS
+)
+DATNClassifierCV.__init__.__signature__ = _SIGNATURE
+DATNClassifierCV.__doc__ = inherited_parameter_docs(
+    DATNClassifierCV.__doc__,
+    DATNClassifier.__doc__,
+    "<the parameters of DATNClassifier>",
+    [name for name in _SHARED if name != "verbose"],
+    _DEFAULTS,
+)
 
 
 def _group(grid: list[dict], key: bool) -> list[int]:

@@ -96,8 +96,8 @@ class SeedEnsembleClassifier(
 
     See Also
     --------
-    DATNClassifier : the network averaged by default.
-    sklearn.ensemble.VotingClassifier : soft voting over different estimators.
+    DATNClassifier : The network averaged by default.
+    sklearn.ensemble.VotingClassifier : Soft voting over different estimators.
 
     Examples
     --------
@@ -258,6 +258,7 @@ class SeedEnsembleClassifier(
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
@@ -273,6 +274,7 @@ class SeedEnsembleClassifier(
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The class of ``classes_`` with the highest mean probability.
         """
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

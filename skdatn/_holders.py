@@ -28,6 +28,24 @@ class SlicingRiskWarning(UserWarning):
     scikit-learn's cross-validation tools slice such fit parameters together
     with ``X``. Wrap the array in :class:`skdatn.Domain` or
     :class:`skdatn.Pairs` to make sure it reaches ``fit`` whole.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skdatn import DATNClassifier, Domain, SlicingRiskWarning
+    >>> X, y = np.random.default_rng(0).normal(size=(8, 3)), [0, 1] * 4
+    >>> clf = DATNClassifier((4,), pretrain_epochs=1, finetune_epochs=1)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = clf.fit(X, y, X_source=X, y_source=y, pairs=(X[:4], X[:4]))
+    >>> any(w.category is SlicingRiskWarning for w in caught)
+    True
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = clf.fit(X, y, X_source=Domain(X, y), pairs=(X[:4], X[:4]))
+    >>> any(w.category is SlicingRiskWarning for w in caught)
+    False
     """
 
 

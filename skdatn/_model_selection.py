@@ -51,7 +51,18 @@ class BalancedKFold(BaseCrossValidator):
         self.random_state = random_state
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
-        """The number of folds."""
+        """The number of folds.
+
+        Parameters
+        ----------
+        X, y, groups : object, default=None
+            Ignored; present for the splitter API.
+
+        Returns
+        -------
+        n_splits : int
+            ``n_splits``.
+        """
         return self.n_splits
 
     def _iter_test_indices(self, X=None, y=None, groups=None):
@@ -75,7 +86,7 @@ class BalancedKFold(BaseCrossValidator):
 
 
 def held_out_log_loss(estimator, X, y) -> float:
-    """Minus the log-loss of held-out rows over all of the estimator's classes.
+    """Score held-out rows by minus their log-loss over all of the estimator's classes.
 
     :class:`~skdatn.DATNClassifierCV`'s default scorer. A fold of a few
     labelled rows per class holds a handful of rows, so its accuracy moves in
@@ -85,6 +96,7 @@ def held_out_log_loss(estimator, X, y) -> float:
     Parameters
     ----------
     estimator : fitted classifier with ``predict_proba`` and ``classes_``
+        The model to score.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Held-out rows.
     y : array-like of shape (n_samples,)
@@ -99,7 +111,7 @@ def held_out_log_loss(estimator, X, y) -> float:
 
 
 def calibrated_log_loss(y, proba: np.ndarray, classes: np.ndarray) -> float:
-    """Minus the log-loss of ``proba`` after the best single temperature.
+    """Score ``proba`` by minus its log-loss after the best single temperature.
 
     The probabilities are recalibrated as ``softmax(log(proba) / T)`` with the one
     temperature ``T`` (between e^-4 and e^4) that minimises their log-loss on

@@ -57,14 +57,6 @@ def save(estimator: BaseEstimator, path: str | os.PathLike | IO[bytes]) -> None:
     path : str, path-like or binary file object
         Where to write.
 
-    Warns
-    -----
-    UserWarning
-        When a parameter is not plain data (a ``RandomState`` instance as
-        ``random_state``, a splitter as ``cv``, a callable ``scoring``): it is not
-        saved and :func:`load` gives it its default value. The fitted model and
-        its predictions are unaffected; only a refit would differ.
-
     Raises
     ------
     TypeError
@@ -74,6 +66,14 @@ def save(estimator: BaseEstimator, path: str | os.PathLike | IO[bytes]) -> None:
         :mod:`pickle` or :mod:`joblib` for those.
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
+
+    Warns
+    -----
+    UserWarning
+        When a parameter is not plain data (a ``RandomState`` instance as
+        ``random_state``, a splitter as ``cv``, a callable ``scoring``): it is not
+        saved and :func:`load` gives it its default value. The fitted model and
+        its predictions are unaffected; only a refit would differ.
 
     See Also
     --------

@@ -115,9 +115,9 @@ def test_parallel_search_gives_the_sequential_results(task, backend):
 
 
 def test_shared_parameters_have_the_estimators_defaults():
-    # DATNClassifierCV must spell out DATNClassifier's parameters (scikit-learn
-    # reads them from __init__); their defaults must not drift apart, except
-    # the extensions beyond the paper, which only the CV turns on.
+    # DATNClassifierCV's signature takes DATNClassifier's parameters and
+    # defaults, but for the extensions beyond the paper, which only the CV
+    # turns on.
     cv_sig = inspect.signature(DATNClassifierCV.__init__).parameters
     est_sig = inspect.signature(DATNClassifier.__init__).parameters
     assert _SHARED
