@@ -11,7 +11,7 @@ from conftest import FAST
 from sklearn.exceptions import NotFittedError
 
 from skdatn import DATNClassifier, DATNClassifierCV, TrainingDivergedError
-from skdatn._torch.training import TrainingConfig, _run_stage
+from skdatn._torch.training import TrainingConfig, run_stage
 
 #: Plain SGD with a huge step: the weights blow up within a few epochs.
 EXPLODE = {"solver": "sgd", "learning_rate": 1e6}
@@ -146,7 +146,7 @@ def test_a_nan_weight_with_a_finite_loss_is_caught():
 
     history = []
     with pytest.raises(TrainingDivergedError, match="a weight became NaN or infinite"):
-        _run_stage("pretrain_target", [w], 5, steps, _config(), history)
+        run_stage("pretrain_target", [w], 5, steps, _config(), history)
     assert [r["epoch"] for r in history] == [1, 2]
     assert not torch.isfinite(w).all()
 
@@ -158,7 +158,7 @@ def test_finite_training_records_every_epoch():
         yield {"loss": (w**2).sum()}
 
     history = []
-    assert _run_stage("finetune", [w], 4, steps, _config(), history) == 4
+    assert run_stage("finetune", [w], 4, steps, _config(), history) == 4
     assert [r["epoch"] for r in history] == [1, 2, 3, 4]
     assert all(math.isfinite(r["loss"]) for r in history)
 

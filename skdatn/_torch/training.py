@@ -56,17 +56,29 @@ class DomainTensors:
         return self.n_rows - self.n_pairs
 
 
-@dataclass
-class TrainingConfig:
-    """Every knob of the training loop (the estimator's parameters, resolved)."""
+@dataclass(kw_only=True)
+class StageConfig:
+    """The knobs of one stage's loop (:func:`run_stage`): the optimiser, early
+    stopping and the progress lines."""
+
+    solver: str
+    learning_rate: float
+    tol: float
+    n_iter_no_change: int | None
+    verbose: int = 0
+    mixed_precision: str | None = None  # None, "bfloat16" or "float16" (autocast)
+    #: Called with the stage's name when a stage runs all of its epochs with its
+    #: loss still improving (early stopping on, and not triggered).
+    on_limit: Callable[[str], None] | None = None
+
+
+@dataclass(kw_only=True)
+class TrainingConfig(StageConfig):
+    """Every knob of DATN's training (the estimator's parameters, resolved)."""
 
     pretrain_epochs: int
     finetune_epochs: int
-    solver: str
-    learning_rate: float
     batch_size: int | None
-    tol: float
-    n_iter_no_change: int | None
     alpha: float
     beta: float
     intra_weight: float
@@ -75,12 +87,7 @@ class TrainingConfig:
     lambda_pair: float
     mmd_target: str  # "encoded": MMD(f_S, f_T); "mapped": MMD(f_S, f_T G)
     asymmetric: bool
-    verbose: int
     generator: torch.Generator
-    mixed_precision: str | None = None  # None, "bfloat16" or "float16" (autocast)
-    #: Called with the stage's name when a stage runs all of its epochs with its
-    #: loss still improving (early stopping on, and not triggered).
-    on_limit: Callable[[str], None] | None = None
 
 
 #: What each stage name of ``history_`` means, for error messages.
@@ -96,11 +103,16 @@ STAGES = {
 class TrainingDivergedError(FloatingPointError):
     """The training loss, or a weight, became NaN or infinite.
 
-    Attributes
+    The parameters are kept as attributes of the same names.
+
+    Parameters
     ----------
+    message : str
+        What diverged, where, and what to try.
     stage : str
-        The stage that diverged: ``"pretrain_source"``, ``"pretrain_target"``
-        or ``"finetune"``.
+        The stage that diverged, a stage name of ``history_``:
+        ``"pretrain_source"``, ``"pretrain_target"``, ``"finetune"``,
+        ``"pretrain_target_pseudo"`` or ``"finetune_pseudo"``.
     epoch : int
         The epoch (1-based, within the stage) at which it was detected.
     history : list of dict
@@ -131,14 +143,14 @@ class TrainingDivergedError(FloatingPointError):
 
 
 def diverged(
-    stage: str, epoch: int, what: str, cfg: TrainingConfig, history: list[dict]
+    stage: str, epoch: int, what: str, cfg: StageConfig, history: list[dict]
 ) -> TrainingDivergedError:
     """The error for a non-finite ``what`` in ``stage`` at ``epoch``."""
     return TrainingDivergedError(
         f"Training diverged in the {STAGES.get(stage, stage)} (stage {stage!r}) at "
         f"epoch {epoch}: {what}. Try a smaller learning_rate (it is "
-        f"{cfg.learning_rate:g}), or check the scale of the inputs "
-        f"(input_scaling). history_ holds the losses up to this epoch.",
+        f"{cfg.learning_rate:g}), or check the scale of the inputs. "
+        f"history_ holds the losses up to this epoch.",
         stage,
         epoch,
         list(history),
@@ -296,19 +308,19 @@ class _Plateau:
         return self.patience is not None and self.bad >= self.patience
 
 
-def _autocast(cfg: TrainingConfig, device: torch.device):
+def _autocast(cfg: StageConfig, device: torch.device):
     """The mixed-precision context of the forward passes (none in float32)."""
     if cfg.mixed_precision is None:
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=getattr(torch, cfg.mixed_precision))
 
 
-def _run_stage(
+def run_stage(
     stage: str,
     params: list[torch.Tensor],
     n_epochs: int,
     step_fn: Callable[[int], Iterator[dict[str, torch.Tensor]]],
-    cfg: TrainingConfig,
+    cfg: StageConfig,
     history: list[dict],
     device: torch.device | None = None,
     before_epoch: Callable[[], None] | None = None,
@@ -524,7 +536,7 @@ def pretrain(
             yield step
 
     params = [p for p in path.parameters() if p.requires_grad]
-    return _run_stage(stage, params, cfg.pretrain_epochs, steps, cfg, history, device)
+    return run_stage(stage, params, cfg.pretrain_epochs, steps, cfg, history, device)
 
 
 def finetune(
@@ -553,7 +565,7 @@ def finetune(
     """
     run = _CrossDomainSteps(source, target, S, T, cfg)
     params = list(source.parameters()) + list(target.parameters())
-    n_epochs = _run_stage(
+    n_epochs = run_stage(
         stage,
         params,
         cfg.finetune_epochs,

@@ -5,15 +5,14 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.cross_decomposition import CCA
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
 from .._preprocessing import to_dense
+from .._validation import ValidatedFit
 from ._base import LogProbaTransferClassifier
 
 
@@ -103,38 +102,16 @@ class CCAClassifier(LogProbaTransferClassifier):
             StandardScaler(), PCA(max(cap, 1), whiten=True, svd_solver="full")
         ).fit(rows)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
-        """Fit the reductions, the CCA on the pairs and the shared classifier.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Labelled target rows.
-        y : array-like of shape (n_samples,)
-            Their labels.
-        X_source, y_source, pairs, X_unlabeled
-            As in :meth:`skdatn.DATNClassifier.fit`.
-
-        Returns
-        -------
-        self : CCAClassifier
-            The fitted estimator.
-        """
-        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
-        X, y, inputs = fit.X, fit.y, fit.inputs
+    def _fit(self, fit: ValidatedFit) -> None:
+        """Fit the reductions, the CCA on the pairs and the shared classifier."""
+        X, inputs = fit.X, fit.inputs
         y_codes, ys_codes = fit.y_codes, fit.ys_codes
-        self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         if not inputs.has_source:
             self.target_reduction_ = self._reduction(inputs.target_rows(X), None)
             self.source_reduction_ = self.cca_ = self.source_mean_ = None
-            self.classifier_.fit(self.target_reduction_.transform(to_dense(X)), y_codes)
-            self.n_iter_ = int(np.max(self.classifier_.n_iter_))
-            return self
-        if inputs.pairs_source is None:
-            raise ValueError(
-                "pairs is required when source data is given: CCA is fitted on them."
-            )
+            self._fit_logistic(self.target_reduction_.transform(to_dense(X)), y_codes)
+            return
+        self._require_pairs(fit, "CCA is fitted on them.")
         n_pairs = inputs.pairs_source.shape[0]
         self.target_reduction_ = self._reduction(inputs.target_rows(X), n_pairs)
         self.source_reduction_ = self._reduction(inputs.source_rows(), n_pairs)
@@ -149,9 +126,7 @@ class CCAClassifier(LogProbaTransferClassifier):
             labeled = to_dense(inputs.X_source[inputs.source_labeled])
             shared.insert(0, self._source_scores(labeled))
             codes.insert(0, ys_codes)
-        self.classifier_.fit(np.vstack(shared), np.concatenate(codes))
-        self.n_iter_ = int(np.max(self.classifier_.n_iter_))
-        return self
+        self._fit_logistic(np.vstack(shared), np.concatenate(codes))
 
     def _source_scores(self, Xs: np.ndarray) -> np.ndarray:
         """Canonical variates of source rows (CCA's second side, centred as CCA does)."""

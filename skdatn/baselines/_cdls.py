@@ -6,11 +6,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-from sklearn.base import _fit_context
 from sklearn.svm import NuSVC
 from sklearn.utils._param_validation import Interval
 
 from .._preprocessing import to_dense
+from .._validation import ValidatedFit
 from ._base import TransferClassifier
 
 #: Iterations and tolerance of the landmark-weight QP solver.
@@ -150,27 +150,9 @@ class CDLSClassifier(TransferClassifier):
         self.reg = reg
         self.nu = nu
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
-        """Fit CDLS on labelled source rows and labelled and unlabelled target rows.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Labelled target rows.
-        y : array-like of shape (n_samples,)
-            Their labels.
-        X_source, y_source, pairs, X_unlabeled
-            As in :meth:`skdatn.DATNClassifier.fit`. ``pairs`` and the
-            unlabelled source rows are ignored.
-
-        Returns
-        -------
-        self : CDLSClassifier
-            The fitted estimator.
-        """
-        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
-        X, y, inputs = fit.X, fit.y, fit.inputs
+    def _fit(self, fit: ValidatedFit) -> None:
+        """Fit CDLS on labelled source rows and labelled and unlabelled target rows."""
+        X, inputs = fit.X, fit.inputs
         y_codes, ys_codes = fit.y_codes, fit.ys_codes
         if X.shape[1] < 2:
             raise ValueError(
@@ -191,12 +173,10 @@ class CDLSClassifier(TransferClassifier):
         if inputs.X_source is None:  # pairs alone are ignored: target only
             self.svm_ = NuSVC(kernel="linear", nu=self.nu).fit(Zl, y_codes)
             self.n_iter_ = 1
-            return self
-        if ys_codes.size == 0:
-            raise ValueError(
-                "CDLSClassifier needs labelled source rows (y_source): its SVM "
-                "and its class-conditional terms are trained on them."
-            )
+            return
+        self._require_source_labels(
+            fit, ": its SVM and its class-conditional terms are trained on them."
+        )
         S = _unit_rows(to_dense(inputs.X_source[inputs.source_labeled]))
         n_classes = len(self.classes_)
         alpha, beta = np.ones(S.shape[0]), np.ones(Zu.shape[0])
@@ -225,7 +205,6 @@ class CDLSClassifier(TransferClassifier):
         if Zu.shape[0]:
             self.target_weights_ = beta
             self.pseudo_labels_ = self.classes_[pseudo]
-        return self
 
     def _decision(self, X):
         scores = self.svm_.decision_function(
@@ -246,6 +225,7 @@ class CDLSClassifier(TransferClassifier):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
         """
         scores = self._decision(self._validate_predict(X))
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import _fit_context
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
 from .._preprocessing import to_dense
+from .._validation import ValidatedFit
 from ._base import LogProbaTransferClassifier
 
 
@@ -127,7 +127,7 @@ class HHTLClassifier(LogProbaTransferClassifier):
     n_layers : int, default=2
         Number of stacked mDA layers per domain.
     noise : float, default=0.5
-        mDA corruption: probability of dropping each feature, in [0, 1).
+        Corruption of the mDA: probability of dropping each feature, in [0, 1).
     mda_alpha : float, default=1e-5
         Ridge penalty of each mDA (on the per-row mean scatter matrix).
     ridge_alpha : float, default=1.0
@@ -203,26 +203,9 @@ class HHTLClassifier(LogProbaTransferClassifier):
         self.use_target_labels = use_target_labels
         self.max_iter = max_iter
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
-        """Fit both mSDAs, the per-layer maps on the pairs and the classifier.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Labelled target rows.
-        y : array-like of shape (n_samples,)
-            Their labels.
-        X_source, y_source, pairs, X_unlabeled
-            As in :meth:`skdatn.DATNClassifier.fit`.
-
-        Returns
-        -------
-        self : HHTLClassifier
-            The fitted estimator.
-        """
-        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
-        X, y, inputs = fit.X, fit.y, fit.inputs
+    def _fit(self, fit: ValidatedFit) -> None:
+        """Fit both mSDAs, the per-layer maps on the pairs and the classifier."""
+        X, inputs = fit.X, fit.inputs
         y_codes, ys_codes = fit.y_codes, fit.ys_codes
         X = to_dense(X)
         target_rows = inputs.target_rows(X)
@@ -233,21 +216,14 @@ class HHTLClassifier(LogProbaTransferClassifier):
             self.noise,
             self.mda_alpha,
         )
-        self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         if not inputs.has_source:
             self.source_scaler_ = self.source_weights_ = self.maps_ = None
-            self.classifier_.fit(self._target_features(X), y_codes)
-            self.n_iter_ = int(np.max(self.classifier_.n_iter_))
-            return self
-        if inputs.pairs_source is None:
-            raise ValueError(
-                "pairs is required when source data is given: the per-layer maps "
-                "are learned on them."
-            )
-        if ys_codes.size == 0 and not self.use_target_labels:
-            raise ValueError(
-                "HHTLClassifier needs labelled source rows (y_source) to train its "
-                "classifier, or use_target_labels=True."
+            self._fit_logistic(self._target_features(X), y_codes)
+            return
+        self._require_pairs(fit, "the per-layer maps are learned on them.")
+        if not self.use_target_labels:
+            self._require_source_labels(
+                fit, " to train its classifier, or use_target_labels=True."
             )
         pairs_source = to_dense(inputs.pairs_source)
         pairs_target = to_dense(inputs.pairs_target)
@@ -275,9 +251,7 @@ class HHTLClassifier(LogProbaTransferClassifier):
         if self.use_target_labels:
             features.append(self._target_features(X))
             codes.append(y_codes)
-        self.classifier_.fit(np.vstack(features), np.concatenate(codes))
-        self.n_iter_ = int(np.max(self.classifier_.n_iter_))
-        return self
+        self._fit_logistic(np.vstack(features), np.concatenate(codes))
 
     def _source_layers(self, Xs: np.ndarray) -> list[np.ndarray]:
         return _layers(self.source_scaler_.transform(Xs), self.source_weights_)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-import numpy as np
-from sklearn.base import _fit_context
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
 from .._preprocessing import to_dense
+from .._validation import ValidatedFit
 from ._base import LogProbaTransferClassifier
 
 
@@ -71,51 +70,24 @@ class ShallowMapClassifier(LogProbaTransferClassifier):
         self.C = C
         self.max_iter = max_iter
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
-        """Fit the map on the pairs and the classifier on the labelled source rows.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Labelled target rows.
-        y : array-like of shape (n_samples,)
-            Their labels.
-        X_source, y_source, pairs, X_unlabeled
-            As in :meth:`skdatn.DATNClassifier.fit`.
-
-        Returns
-        -------
-        self : ShallowMapClassifier
-            The fitted estimator.
-        """
-        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
-        X, y, inputs = fit.X, fit.y, fit.inputs
+    def _fit(self, fit: ValidatedFit) -> None:
+        """Fit the map on the pairs and the classifier on the labelled source rows."""
+        X, inputs = fit.X, fit.inputs
         y_codes, ys_codes = fit.y_codes, fit.ys_codes
         self.target_scaler_ = StandardScaler().fit(inputs.target_rows(X))
-        self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         if not inputs.has_source:
             self.source_scaler_ = self.map_ = None
-            self.classifier_.fit(self.target_scaler_.transform(to_dense(X)), y_codes)
-            self.n_iter_ = int(np.max(self.classifier_.n_iter_))
-            return self
-        if inputs.pairs_source is None:
-            raise ValueError(
-                "pairs is required when source data is given: the map is learned on them."
-            )
-        if ys_codes.size == 0:
-            raise ValueError(
-                "ShallowMapClassifier needs labelled source rows (y_source) to train its classifier."
-            )
+            self._fit_logistic(self.target_scaler_.transform(to_dense(X)), y_codes)
+            return
+        self._require_pairs(fit, "the map is learned on them.")
+        self._require_source_labels(fit, " to train its classifier.")
         self.source_scaler_ = StandardScaler().fit(inputs.source_rows())
         self.map_ = Ridge(alpha=self.ridge_alpha).fit(
             self.target_scaler_.transform(to_dense(inputs.pairs_target)),
             self.source_scaler_.transform(to_dense(inputs.pairs_source)),
         )
         labeled = to_dense(inputs.X_source[inputs.source_labeled])
-        self.classifier_.fit(self.source_scaler_.transform(labeled), ys_codes)
-        self.n_iter_ = int(np.max(self.classifier_.n_iter_))
-        return self
+        self._fit_logistic(self.source_scaler_.transform(labeled), ys_codes)
 
     def _decision(self, X):
         Z = self.target_scaler_.transform(to_dense(X))

@@ -7,12 +7,12 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.linalg
 from scipy.special import expit, log_expit
-from sklearn.base import _fit_context
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
 from .._preprocessing import to_dense
+from .._validation import ValidatedFit
 from ._base import TransferClassifier
 
 
@@ -113,26 +113,9 @@ class TTIClassifier(TransferClassifier):
         self.max_iter = max_iter
         self.tol = tol
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
-        """Learn the translator from the pairs and the labelled target rows.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Labelled target rows.
-        y : array-like of shape (n_samples,)
-            Their labels.
-        X_source, y_source, pairs, X_unlabeled
-            As in :meth:`skdatn.DATNClassifier.fit`.
-
-        Returns
-        -------
-        self : TTIClassifier
-            The fitted estimator.
-        """
-        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
-        X, y, inputs = fit.X, fit.y, fit.inputs
+    def _fit(self, fit: ValidatedFit) -> None:
+        """Learn the translator from the pairs and the labelled target rows."""
+        X, inputs = fit.X, fit.inputs
         y_codes, ys_codes = fit.y_codes, fit.ys_codes
         self.target_scaler_ = StandardScaler().fit(inputs.target_rows(X))
         Xl = self._scale(self.target_scaler_, to_dense(X))
@@ -146,17 +129,9 @@ class TTIClassifier(TransferClassifier):
             self.coef_, self.intercept_ = coef, intercept
             self.source_scaler_ = self.translator_ = None
             self.rank_, self.n_iter_ = 0, int(np.max(lr.n_iter_))
-            return self
-        if inputs.pairs_source is None:
-            raise ValueError(
-                "pairs is required when source data is given: the translator is "
-                "learned on them."
-            )
-        if ys_codes.size == 0:
-            raise ValueError(
-                "TTIClassifier needs labelled source rows (y_source): target rows "
-                "are scored through them."
-            )
+            return
+        self._require_pairs(fit, "the translator is learned on them.")
+        self._require_source_labels(fit, ": target rows are scored through them.")
         self.source_scaler_ = StandardScaler().fit(inputs.source_rows())
         Xs = self._scale(
             self.source_scaler_, to_dense(inputs.X_source[inputs.source_labeled])
@@ -183,7 +158,6 @@ class TTIClassifier(TransferClassifier):
         self.translator_ = S
         self.rank_ = int(np.linalg.matrix_rank(C)) if np.any(C) else 0
         self.coef_, self.intercept_ = M @ S, b
-        return self
 
     @staticmethod
     def _scale(scaler, X):
@@ -205,6 +179,7 @@ class TTIClassifier(TransferClassifier):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
         """
         scores = self._decision(self._validate_predict(X))
         if scores.shape[1] == 2:  # binary: the sigmoid of the score difference

@@ -6,20 +6,16 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
+from .._datn import DATNClassifier
 from .._preprocessing import to_dense
 from .._torch.losses import recon_loss, reg_loss, soft_loss
 from .._torch.networks import Pathway
-from .._torch.training import (
-    TrainingDivergedError,
-    _batches,
-    _Plateau,
-    make_optimizer,
-)
+from .._torch.training import StageConfig, _batches, run_stage
+from .._validation import ValidatedFit
 from ._base import LogProbaTransferClassifier
 
 
@@ -176,23 +172,26 @@ class WSDTNClassifier(LogProbaTransferClassifier):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
+        # The knobs it shares with DATN are validated as DATN's.
+        **{
+            name: DATNClassifier._parameter_constraints[name]
+            for name in (
+                "hidden_layer_sizes",
+                "recon_weight",
+                "lambda_reg",
+                "solver",
+                "learning_rate",
+                "batch_size",
+                "pretrain_epochs",
+                "finetune_epochs",
+                "tol",
+                "n_iter_no_change",
+                "random_state",
+            )
+        },
         "n_shared_layers": [Interval(Integral, 0, None, closed="left")],
         "tie_weight": [Interval(Real, 0, None, closed="left")],
         "pair_weight": [Interval(Real, 0, None, closed="left")],
-        "recon_weight": [Interval(Real, 0, None, closed="left")],
-        "lambda_reg": [Interval(Real, 0, None, closed="left")],
-        "solver": [StrOptions({"adam", "rmsprop", "sgd"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
-        "finetune_epochs": [Interval(Integral, 0, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -227,26 +226,9 @@ class WSDTNClassifier(LogProbaTransferClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):
-        """Pretrain both autoencoders, then fine-tune them jointly.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Labelled target rows.
-        y : array-like of shape (n_samples,)
-            Their labels.
-        X_source, y_source, pairs, X_unlabeled
-            As in :meth:`skdatn.DATNClassifier.fit`.
-
-        Returns
-        -------
-        self : WSDTNClassifier
-            The fitted estimator.
-        """
-        fit = self._validate_fit(X, y, X_source, y_source, pairs, X_unlabeled)
-        X, y, inputs = fit.X, fit.y, fit.inputs
+    def _fit(self, fit: ValidatedFit) -> None:
+        """Pretrain both autoencoders, then fine-tune them jointly."""
+        X, inputs = fit.X, fit.inputs
         y_codes, ys_codes = fit.y_codes, fit.ys_codes
         classes = fit.classes
         sizes = _as_sizes(self.hidden_layer_sizes)
@@ -258,11 +240,7 @@ class WSDTNClassifier(LogProbaTransferClassifier):
             )
         has_source = inputs.has_source
         if has_source:
-            if inputs.pairs_source is None:
-                raise ValueError(
-                    "pairs is required when source data is given: WSDTN aligns "
-                    "the two networks on them."
-                )
+            self._require_pairs(fit, "WSDTN aligns the two networks on them.")
             if n_shared == len(sizes) and inputs.n_source_features != X.shape[1]:
                 raise ValueError(
                     f"n_shared_layers={n_shared} shares the first encoder layer, "
@@ -320,38 +298,20 @@ class WSDTNClassifier(LogProbaTransferClassifier):
             else source_net.cpu().double().eval().requires_grad_(False)
         )
         self.n_iter_ = max(n_epochs, 1)
-        return self
 
     # ------------------------------------------------------------------ training
     def _run(self, name, params, n_epochs, step_terms) -> int:
-        """Epochs of one stage; ``step_terms()`` yields each step's loss terms."""
-        optimizer = make_optimizer(params, self.solver, self.learning_rate)
-        plateau = _Plateau(self.tol, self.n_iter_no_change)
-        epoch = 0
-        for epoch in range(1, n_epochs + 1):
-            sums, n_steps = {}, 0
-            for terms in step_terms():
-                optimizer.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                optimizer.step()
-                n_steps += 1
-                for key, value in terms.items():
-                    sums[key] = sums.get(key, 0.0) + float(value.detach())
-            record = {k: v / n_steps for k, v in sums.items()}
-            self.history_.append({"stage": name, "epoch": epoch, **record})
-            if not np.isfinite(record["loss"]):
-                raise TrainingDivergedError(
-                    f"Training diverged in stage {name!r} at epoch {epoch}: the "
-                    f"loss became {record['loss']}. Try a smaller learning_rate (it "
-                    f"is {self.learning_rate:g}). history_ holds the losses up to "
-                    f"this epoch.",
-                    name,
-                    epoch,
-                    list(self.history_),
-                )
-            if plateau.should_stop(record["loss"]):
-                break
-        return epoch
+        """Epochs of one stage in DATN's loop; ``step_terms()`` yields each
+        step's loss terms."""
+        cfg = StageConfig(
+            solver=self.solver,
+            learning_rate=self.learning_rate,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+        )
+        return run_stage(
+            name, params, n_epochs, lambda epoch: step_terms(), cfg, self.history_
+        )
 
     def _n_steps(self, *sizes: int) -> int:
         if self.batch_size is None:
