@@ -102,6 +102,23 @@ def _check_keys(arrays: dict, keys, path: Path) -> None:
         )
 
 
+def _read(data_dir, folder: str, filename: str, dataset: str, keys) -> tuple:
+    """The path of a data set's file and its arrays, which must hold ``keys``."""
+    path = _find_file(data_dir, folder, filename, dataset)
+    arrays = _load_npz(path)
+    _check_keys(arrays, keys, path)
+    return path, arrays
+
+
+def _result(
+    return_X_y: bool, views: dict, y: np.ndarray, path: Path, descr: str, **extra
+):
+    """What a loader returns: ``(views, y)``, or the Bunch of :func:`_bunch`."""
+    if return_X_y:
+        return views, y
+    return _bunch(views, y, path, descr, **extra)
+
+
 def _bunch(views: dict, y: np.ndarray, path: Path, descr: str, **extra) -> Bunch:
     n = y.shape[0]
     for name, X in views.items():
@@ -110,7 +127,7 @@ def _bunch(views: dict, y: np.ndarray, path: Path, descr: str, **extra) -> Bunch
                 f"'{path}': view {name!r} has {X.shape[0]} rows but there are {n} "
                 f"labels; the file is corrupt."
             )
-    return Bunch(
+    fields = dict(
         views=views,
         target=y,
         paired=np.ones(n, dtype=bool),
@@ -119,8 +136,8 @@ def _bunch(views: dict, y: np.ndarray, path: Path, descr: str, **extra) -> Bunch
         unpaired_target={},
         DESCR=descr,
         filename=str(path),
-        **extra,
     )
+    return Bunch(**{**fields, **extra})
 
 
 def load_reuters_multilingual(
@@ -156,15 +173,16 @@ def load_reuters_multilingual(
     FileNotFoundError
         When the data file is not under ``data_dir``.
     """
-    path = _find_file(
-        data_dir, "reuters_multilingual_1200", "reuters_1200_5lang.npz", "Reuters"
+    path, arrays = _read(
+        data_dir,
+        "reuters_multilingual_1200",
+        "reuters_1200_5lang.npz",
+        "Reuters",
+        [f"X_{v}" for v in REUTERS_VIEWS] + ["y"],
     )
-    arrays = _load_npz(path)
-    _check_keys(arrays, [f"X_{v}" for v in REUTERS_VIEWS] + ["y"], path)
     views = {v: arrays[f"X_{v}"] for v in REUTERS_VIEWS}
-    if return_X_y:
-        return views, arrays["y"]
-    return _bunch(
+    return _result(
+        return_X_y,
         views,
         arrays["y"],
         path,
@@ -204,15 +222,16 @@ def load_wikipedia_image_text(
     FileNotFoundError
         When the data file is not under ``data_dir``.
     """
-    path = _find_file(
-        data_dir, "wikipedia_image_text", "wikipedia_2866.npz", "Wikipedia"
+    path, arrays = _read(
+        data_dir,
+        "wikipedia_image_text",
+        "wikipedia_2866.npz",
+        "Wikipedia",
+        ["X_img", "X_txt", "y", "is_train", "class_names"],
     )
-    arrays = _load_npz(path)
-    _check_keys(arrays, ["X_img", "X_txt", "y", "is_train", "class_names"], path)
     views = {"image": arrays["X_img"], "text": arrays["X_txt"]}
-    if return_X_y:
-        return views, arrays["y"]
-    return _bunch(
+    return _result(
+        return_X_y,
         views,
         arrays["y"],
         path,
@@ -253,13 +272,16 @@ def load_cub_image_text(
     FileNotFoundError
         When the data file is not under ``data_dir``.
     """
-    path = _find_file(data_dir, "cub_image_text", "cub_600.npz", "CUB image-text")
-    arrays = _load_npz(path)
-    _check_keys(arrays, ["X_img", "X_txt", "y"], path)
+    path, arrays = _read(
+        data_dir,
+        "cub_image_text",
+        "cub_600.npz",
+        "CUB image-text",
+        ["X_img", "X_txt", "y"],
+    )
     views = {"image": arrays["X_img"], "text": arrays["X_txt"]}
-    if return_X_y:
-        return views, arrays["y"]
-    return _bunch(
+    return _result(
+        return_X_y,
         views,
         arrays["y"],
         path,
@@ -299,13 +321,16 @@ def load_three_sources(
     FileNotFoundError
         When the data file is not under ``data_dir``.
     """
-    path = _find_file(data_dir, "three_sources", "3sources_169.npz", "3Sources")
-    arrays = _load_npz(path)
-    _check_keys(arrays, [f"X_{v}" for v in THREE_SOURCES_VIEWS] + ["y"], path)
+    path, arrays = _read(
+        data_dir,
+        "three_sources",
+        "3sources_169.npz",
+        "3Sources",
+        [f"X_{v}" for v in THREE_SOURCES_VIEWS] + ["y"],
+    )
     views = {v: arrays[f"X_{v}"].astype(np.float64) for v in THREE_SOURCES_VIEWS}
-    if return_X_y:
-        return views, arrays["y"]
-    return _bunch(
+    return _result(
+        return_X_y,
         views,
         arrays["y"],
         path,
@@ -358,24 +383,24 @@ def load_webis_cls10_books(
     FileNotFoundError
         When the data file is not under ``data_dir``.
     """
-    path = _find_file(
-        data_dir, "webis_cls10_books_en_de", "cls10_books_en_de.npz", "Webis-CLS-10"
+    path, arrays = _read(
+        data_dir,
+        "webis_cls10_books_en_de",
+        "cls10_books_en_de.npz",
+        "Webis-CLS-10",
+        ["y_pair", "y_en_train", "vocab_en", "vocab_de"],
     )
-    arrays = _load_npz(path)
-    _check_keys(arrays, ["y_pair", "y_en_train", "vocab_en", "vocab_de"], path)
     views = {"en": _csr(arrays, "en_pair", path), "de": _csr(arrays, "de_pair", path)}
-    y = arrays["y_pair"]
     if return_X_y:
-        return views, y
-    bunch = _bunch(
+        return views, arrays["y_pair"]
+    return _bunch(
         views,
-        y,
+        arrays["y_pair"],
         path,
         "Webis-CLS-10 books (Prettenhofer & Stein 2010): 800 German reviews (de) "
         "with their English translations (en), plus 1000 labelled English-only "
         "reviews (unpaired_views['en']); word counts; sentiment labels.",
+        unpaired_views={"en": _csr(arrays, "en_train", path)},
+        unpaired_target={"en": arrays["y_en_train"]},
         vocabularies={"en": arrays["vocab_en"], "de": arrays["vocab_de"]},
     )
-    bunch.unpaired_views = {"en": _csr(arrays, "en_train", path)}
-    bunch.unpaired_target = {"en": arrays["y_en_train"]}
-    return bunch
