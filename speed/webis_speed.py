@@ -23,7 +23,7 @@ from pathlib import Path
 from sklearn.exceptions import ConvergenceWarning
 
 from skdatn import DATNClassifierCV
-from skdatn.benchmark._runner import TaskSpec, build_task
+from skdatn.benchmark import TaskSpec, build_task
 from skdatn.datasets import load_webis_cls10_books
 
 

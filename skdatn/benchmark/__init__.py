@@ -7,20 +7,11 @@ SVM, and every baseline of ``skdatn.baselines``, on transfer tasks cut by
 Table 4. ``--plots DIR`` adds the paper's analyses (Figures 3-6).
 """
 
-from ._runner import (
-    ANALYSES,
-    DATASETS,
-    GRIDS,
-    TaskSpec,
-    available_methods,
-    baseline_classes,
-    build_task,
-    default_tasks,
-    format_table,
-    parse_task,
-    run_analyses,
-    run_benchmark,
-)
+from ._analyses import ANALYSES, run_analyses
+from ._methods import GRIDS, available_methods, baseline_classes
+from ._runner import run_benchmark
+from ._summary import format_table
+from ._tasks import DATASETS, TaskSpec, build_task, default_tasks, parse_task
 
 __all__ = [
     "ANALYSES",

@@ -13,23 +13,18 @@ from pathlib import Path
 
 from sklearn.exceptions import ConvergenceWarning
 
-from ._runner import (
+from ._analyses import ANALYSES, run_analyses
+from ._methods import GRIDS, available_methods
+from ._runner import row_key, run_benchmark, torch_threads
+from ._summary import format_analyses, format_table
+from ._tasks import (
     _SIZE_ARGS,
-    ANALYSES,
     DATASETS,
     DEFAULT_DATASETS,
-    GRIDS,
     _check_sizes,
-    available_methods,
     default_tasks,
-    format_table,
     parse_task,
-    row_key,
-    run_analyses,
-    run_benchmark,
-    torch_threads,
 )
-from ._summary import format_analyses
 
 #: Where the result rows go by default (relative to the current folder).
 DEFAULT_OUT = "skdatn-benchmark.json"

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._runner import summarize
-from ._summary import mean_and_error
+from ._summary import mean_and_error, summarize
 
 _XLABEL = {
     "pairs": ("n_pairs", "number of pairs |D_C|"),

@@ -3,7 +3,8 @@ seeds, and each method's paired difference from the analysis's reference."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -115,3 +116,68 @@ def format_analyses(rows: Sequence[dict]) -> str:
                 )
         out += _render(title, table) + [""]
     return "\n".join(out).rstrip()
+
+
+def format_table(rows: Sequence[dict]) -> str:
+    """Mean ± std accuracy over seeds (the mean alone for one seed): one line per
+    method, one column per task."""
+    main = [r for r in rows if r.get("analysis") is None]
+    tasks: list[tuple[str, str, str]] = []
+    methods: list[str] = []
+    cells: dict[tuple, list[float]] = {}
+    failed: dict[tuple, int] = {}
+    for r in main:
+        key = (r["dataset"], r["source"], r["target"])
+        if key not in tasks:
+            tasks.append(key)
+        if r["method"] not in methods:
+            methods.append(r["method"])
+        if r["accuracy"] is None:
+            failed[(key, r["method"])] = failed.get((key, r["method"]), 0) + 1
+        else:
+            cells.setdefault((key, r["method"]), []).append(r["accuracy"])
+    if not tasks:
+        return "(no results)"
+    headers = [f"{d}:{s}>{t}" for d, s, t in tasks]
+    n_seeds = len({r["seed"] for r in main})
+    table = [["method", *headers]]
+    for m in methods:
+        line = [m]
+        for key in tasks:
+            accs = cells.get((key, m), [])
+            if accs:
+                text = f"{np.mean(accs):.3f}"
+                if n_seeds > 1:
+                    text += f" ± {np.std(accs):.3f}"
+                if failed.get((key, m)):
+                    text += f" ({failed[(key, m)]} failed)"
+            elif failed.get((key, m)):
+                text = "failed"
+            else:
+                text = "-"
+            line.append(text)
+        table.append(line)
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    title = (
+        f"Target test accuracy, mean ± std over {n_seeds} seeds"
+        if n_seeds > 1
+        else "Target test accuracy (one seed)"
+    )
+    out = [
+        title,
+        "  ".join(h.ljust(w) for h, w in zip(table[0], widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    out += [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True))
+        for line in table[1:]
+    ]
+    return "\n".join(out)
+
+
+def summarize(values: Iterable[float | None]) -> tuple[float, float]:
+    """Mean and std of the non-missing values (nan, nan when there are none)."""
+    vals = [v for v in values if v is not None and not math.isnan(v)]
+    if not vals:
+        return math.nan, math.nan
+    return float(np.mean(vals)), float(np.std(vals))

@@ -148,7 +148,7 @@ def test_quick_run_all_methods(capsys):
 
 def test_datn_is_the_papers_and_datn_plus_the_cv_defaults_run_when_named():
     from skdatn import DATNClassifier, DATNClassifierCV
-    from skdatn.benchmark._runner import BUILTIN_METHODS, resolve_methods
+    from skdatn.benchmark._methods import BUILTIN_METHODS, resolve_methods
 
     assert "DATN_plus" not in {m.name for m in resolve_methods(None)}
     assert [m.name for m in resolve_methods(["datn_plus"])] == ["DATN_plus"]
@@ -321,7 +321,8 @@ def test_sensitivity_rows_are_the_test_accuracy_of_datn_fits():
     """Fig. 6 shares the pretraining in one search; each point is still the
     test accuracy of a DATNClassifier fit at that (alpha, beta)."""
     from skdatn import DATNClassifier
-    from skdatn.benchmark._runner import _QUICK_ESTIMATOR, DATASETS
+    from skdatn.benchmark import DATASETS
+    from skdatn.benchmark._methods import _QUICK_ESTIMATOR
 
     rows = run_analyses(
         "mfeat:fac>fou", [1], analyses=["sensitivity"], quick=True, progress=None
@@ -507,19 +508,19 @@ def test_fig4_ticks_sit_at_the_pair_counts_and_the_legend_beside(tmp_path, monke
 def test_without_data_dir_a_missing_data_set_is_downloaded(monkeypatch):
     import dataclasses
 
-    from skdatn.benchmark import _runner
+    from skdatn.benchmark import _tasks
 
     def absent(data_dir):
         raise FileNotFoundError("not in the local data folder")
 
     spec = dataclasses.replace(
-        _runner.DATASETS["reuters"], load=absent, fetch=lambda: "downloaded"
+        _tasks.DATASETS["reuters"], load=absent, fetch=lambda: "downloaded"
     )
-    monkeypatch.setitem(_runner.DATASETS, "reuters", spec)
-    assert _runner._DataCache(None).get("reuters") == "downloaded"
+    monkeypatch.setitem(_tasks.DATASETS, "reuters", spec)
+    assert _tasks._DataCache(None).get("reuters") == "downloaded"
     # A folder given explicitly is the user's choice: its absence is an error.
     with pytest.raises(FileNotFoundError, match="local data folder"):
-        _runner._DataCache("/nowhere").get("reuters")
+        _tasks._DataCache("/nowhere").get("reuters")
 
 
 def test_curves_show_the_seeds_spread_on_an_honest_scale(tmp_path, monkeypatch):

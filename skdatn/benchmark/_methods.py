@@ -1,0 +1,262 @@
+"""The benchmark's methods: DATN, its variants and controls, the target-only models and the baselines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils import Bunch
+
+from .._datn import DATNClassifier
+from .._datn_cv import DATNClassifierCV
+from .._ensemble import SeedEnsembleClassifier
+from .._model_selection import (
+    DEFAULT_ALPHAS,
+    DEFAULT_BETAS,
+    PAPER_GRID,
+    BalancedKFold,
+    held_out_log_loss,
+)
+from ..baselines import BASELINES
+from ._controls import CONTROLS
+
+#: Selection grids for DATN's α and β (5-fold CV on the labelled target rows);
+#: "small" is DATNClassifierCV's default.
+GRIDS: dict[str, dict[str, list[float]] | None] = {
+    "paper": {"alpha": list(PAPER_GRID), "beta": list(PAPER_GRID)},
+    "small": {"alpha": list(DEFAULT_ALPHAS), "beta": list(DEFAULT_BETAS)},
+    "quick": {"alpha": [0.5, 2.0], "beta": [1.0]},
+    "none": None,
+}
+
+# Quick mode's settings, for DATN and for any baseline that has them.
+_QUICK_ESTIMATOR = dict(
+    hidden_layer_sizes=(32, 16), pretrain_epochs=5, finetune_epochs=5
+)
+_SVM_C = [0.1, 1.0, 10.0, 100.0]
+#: DATN_plus: the settings in which DATNClassifierCV's defaults differ from
+#: DATNClassifier's (the paper's), i.e. skdatn's extensions beyond the paper.
+#: Every other DATN method keeps DATNClassifier's defaults: the paper's DATN.
+EXTENSIONS = {
+    k: v
+    for k, v in DATNClassifierCV().get_params().items()
+    if DATNClassifier().get_params().get(k, v) != v
+}
+#: Networks averaged by DATN and its variants (SeedEnsembleClassifier).
+DEFAULT_NETWORKS = 5
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method of the benchmark: how to build it, what it fits on, its params."""
+
+    name: str
+    build: Callable[[dict, int], Any]
+    fit_inputs: Callable[[Bunch], dict]
+    transfer: bool = True
+    baseline: bool = False
+    #: Run when no methods are named (False: only when named in ``methods``).
+    default: bool = True
+
+    def describe(self, fitted) -> dict:
+        if isinstance(fitted, SeedEnsembleClassifier):
+            chosen = [self.describe(m) for m in fitted.estimators_]
+            return {k: [c[k] for c in chosen] for k in chosen[0]} if chosen[0] else {}
+        if isinstance(fitted, DATNClassifierCV):
+            # variant: "DATN"/"DATN_sup", or "SSDAE" where the guard fell back.
+            return {**_plain_dict(fitted.best_params_), "variant": fitted.variant_}
+        if isinstance(fitted, GridSearchCV):
+            return _plain_dict(fitted.best_params_)
+        return {}
+
+
+def _all_inputs(task: Bunch) -> dict:
+    return dict(task.fit_params)
+
+
+def _no_inputs(task: Bunch) -> dict:
+    return {}
+
+
+def _control_inputs(control: Callable[[Bunch, int], Bunch]):
+    """DATN's fit inputs with the source made useless by ``control`` (seeded by
+    the split's seed): see :mod:`skdatn.benchmark._controls`."""
+
+    def fit_inputs(task: Bunch) -> dict:
+        return dict(control(task, task.seed).fit_params)
+
+    return fit_inputs
+
+
+def _ensembled(build: Callable[[dict, int], Any]) -> Callable[[dict, int], Any]:
+    """``build``, averaged over ``ctx["networks"]`` seeds when that is above 1."""
+
+    def build_ensemble(ctx: dict, seed: int):
+        estimator = build(ctx, seed)
+        networks = ctx.get("networks", 1)
+        if networks == 1:
+            return estimator
+        # A line per network: a five-network fit takes minutes.
+        verbose = int(ctx.get("progress", False))
+        return SeedEnsembleClassifier(
+            estimator, networks, random_state=seed, verbose=verbose
+        )
+
+    return build_ensemble
+
+
+def _datn_factory(**fixed) -> Callable[[dict, int], DATNClassifier]:
+    def build(ctx: dict, seed: int) -> DATNClassifier:
+        return DATNClassifier(**{**ctx["estimator_kwargs"], **fixed}, random_state=seed)
+
+    return build
+
+
+def _datn_cv_factory(**fixed) -> Callable[[dict, int], Any]:
+    """DATN with α (and β unless ``fixed``) chosen by 5-fold CV over the grid."""
+
+    def build(ctx: dict, seed: int):
+        estimator = _datn_factory(**fixed)(ctx, seed)
+        grid = GRIDS[ctx["grid"]]
+        if grid is None:
+            return estimator
+        grid = {**grid, **{k: [v] for k, v in fixed.items()}}
+        # The selection of GridSearchCV over the grid, with the pretraining shared.
+        params = {
+            k: v
+            for k, v in estimator.get_params().items()
+            if k not in ("alpha", "beta")
+        }
+        return DATNClassifierCV(
+            alphas=grid["alpha"],
+            betas=grid["beta"],
+            cv=BalancedKFold(min(5, ctx["n_labeled"]), random_state=seed),
+            scoring=held_out_log_loss,
+            n_jobs=ctx["n_jobs"],
+            **params,
+        )
+
+    return build
+
+
+def _build_svm(ctx: dict, seed: int):
+    pipe = make_pipeline(StandardScaler(with_mean=not ctx["sparse"]), SVC())
+    return GridSearchCV(
+        pipe,
+        {"svc__C": _SVM_C},
+        cv=BalancedKFold(min(5, ctx["n_labeled"]), random_state=seed),
+    )
+
+
+BUILTIN_METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        # The paper's DATN (the extensions beyond it off, as in DATNClassifier).
+        Method("DATN", _ensembled(_datn_cv_factory()), _all_inputs),
+        # DATNClassifierCV's defaults: DATN with skdatn's extensions.
+        Method(
+            "DATN_plus",
+            _ensembled(_datn_cv_factory(**EXTENSIONS)),
+            _all_inputs,
+            default=False,
+        ),
+        Method("DATN_sup", _ensembled(_datn_cv_factory(beta=0.0)), _all_inputs),
+        # A control shows a collapse (or the fallback), not a 0.02 difference:
+        # DATN's full selection, one network.
+        *(
+            Method(name, _datn_cv_factory(), _control_inputs(control))
+            for name, control in CONTROLS.items()
+        ),
+        Method(
+            "DATN_unsup",
+            _ensembled(_datn_factory(asymmetric=False)),
+            _all_inputs,
+        ),
+        Method(
+            "SSDAE",
+            _ensembled(_datn_factory()),
+            lambda task: {"X_unlabeled": task.fit_params["X_unlabeled"]},
+            transfer=False,
+        ),
+        Method(
+            "DNN",
+            _ensembled(_datn_factory(recon_weight=0.0)),
+            _no_inputs,
+            transfer=False,
+        ),
+        Method("SVM", _build_svm, _no_inputs, transfer=False),
+    )
+}
+
+
+def baseline_classes() -> dict[str, type]:
+    """The transfer baselines the benchmark runs: ``skdatn.baselines.BASELINES``
+    (benchmark name to class)."""
+    return dict(BASELINES)
+
+
+def _baseline_method(name: str, cls: type) -> Method:
+    """A baseline of the benchmark: seeded, shrunk in quick mode, fitted on
+    every transfer input (the baselines share DATNClassifier's fit signature)."""
+
+    def build(ctx: dict, seed: int):
+        params = cls().get_params()
+        kwargs = {"random_state": seed} if "random_state" in params else {}
+        if ctx.get("quick"):
+            kwargs.update({k: v for k, v in _QUICK_ESTIMATOR.items() if k in params})
+        return cls(**kwargs)
+
+    return Method(name, build, _all_inputs, baseline=True)
+
+
+def available_methods() -> dict[str, Method]:
+    """The built-in methods followed by the baselines."""
+    methods = dict(BUILTIN_METHODS)
+    for name, cls in baseline_classes().items():
+        if name not in methods:
+            methods[name] = _baseline_method(name, cls)
+    return methods
+
+
+def resolve_methods(
+    names: Sequence[str] | None, *, baselines: bool = True
+) -> list[Method]:
+    """Look the given method names up (case-insensitive).
+
+    None means every method run by default (not ``DATN_plus``, DATN with
+    skdatn's extensions beyond the paper as ``DATNClassifierCV`` has them by
+    default, which runs when named), without the baselines when ``baselines``
+    is False.
+    """
+    methods = available_methods()
+    if names is None:
+        return [
+            m for m in methods.values() if m.default and (baselines or not m.baseline)
+        ]
+    lookup = {k.lower(): v for k, v in methods.items()}
+    out = []
+    for name in names:
+        if name.lower() not in lookup:
+            raise ValueError(
+                f"Unknown method {name!r}; available methods: {list(methods)}."
+            )
+        out.append(lookup[name.lower()])
+    return out
+
+
+def _plain_dict(params: dict) -> dict:
+    return {k: _plain(v) for k, v in params.items()}
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
