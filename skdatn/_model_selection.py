@@ -9,8 +9,6 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
-#: The paper's grid for α and β (5-fold CV on the training set).
-PAPER_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
 #: :class:`~skdatn.DATNClassifierCV`'s default candidates (the benchmark's "small"
 #: grid; the user guide, "Choosing α and β", gives the measurements behind it).
 DEFAULT_ALPHAS = (0.25, 0.5, 1.0)

@@ -11,9 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
 
-from .._datn import DATNClassifier
-from .._datn_cv import DATNClassifierCV
-from .._holders import Domain
+from .. import DATNClassifier, DATNClassifierCV, Domain
 from ._methods import (
     EXTENSIONS,
     GRIDS,

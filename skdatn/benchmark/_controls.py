@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch
 
-from .._holders import Domain, Pairs
+from .. import Domain, Pairs
 
 
 def _dense(X) -> np.ndarray:

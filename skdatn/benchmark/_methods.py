@@ -13,24 +13,27 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils import Bunch
 
-from .._datn import DATNClassifier
-from .._datn_cv import DATNClassifierCV
-from .._ensemble import SeedEnsembleClassifier
-from .._model_selection import (
-    DEFAULT_ALPHAS,
-    DEFAULT_BETAS,
-    PAPER_GRID,
+from .. import (
     BalancedKFold,
+    DATNClassifier,
+    DATNClassifierCV,
+    SeedEnsembleClassifier,
     held_out_log_loss,
 )
 from ..baselines import BASELINES
 from ._controls import CONTROLS
 
+#: The paper's grid for α and β (5-fold CV on the training set).
+PAPER_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
+
 #: Selection grids for DATN's α and β (5-fold CV on the labelled target rows);
 #: "small" is DATNClassifierCV's default.
 GRIDS: dict[str, dict[str, list[float]] | None] = {
     "paper": {"alpha": list(PAPER_GRID), "beta": list(PAPER_GRID)},
-    "small": {"alpha": list(DEFAULT_ALPHAS), "beta": list(DEFAULT_BETAS)},
+    "small": {
+        "alpha": list(DATNClassifierCV().alphas),
+        "beta": list(DATNClassifierCV().betas),
+    },
     "quick": {"alpha": [0.5, 2.0], "beta": [1.0]},
     "none": None,
 }

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch
 
-from .._holders import Domain
+from .. import Domain
 from ..datasets import (
     fetch_cub_image_text,
     fetch_reuters_multilingual,
