@@ -217,7 +217,10 @@ def _run_analyses(
         ctx = _context(task, split, "none", quick, None)
         for analysis in analyses:
             if analysis == "sensitivity":
-                run = functools.partial(_sensitivity, split, ctx, seed, task, sens, bar)
+                search = functools.partial(
+                    _sensitivity, split, ctx, seed, task, sens, bar
+                )
+                run = functools.partial(_picked, search)
                 points = [(["DATN"] * len(sens), sens, run)]
             else:
                 names = [m.name for m in plans[analysis]]
@@ -244,35 +247,48 @@ def _run_analyses(
                     _done_row(done, task, name, seed, analysis, setting)
                     for name, setting in zip(names, settings, strict=True)
                 ]
-                reused = all(row is not None for row in before)
-                if reused:
-                    _report_reused(bar, task, seed, analysis, settings[0], before)
-                else:
-                    before = run()
-                for row in before:
+                # Run only the fits of this point not done before (their rows
+                # come in the order of ``todo``), and keep the others' rows.
+                todo = [i for i, row in enumerate(before) if row is None]
+                _report_reused(bar, task, seed, analysis, settings[0], before, todo)
+                fresh = dict(zip(todo, run(todo) if todo else [], strict=True))
+                for i, row in enumerate(before):
+                    row = fresh.get(i, row)
                     row["analysis"] = analysis
-                    if not reused and on_row is not None:
+                    if i in fresh and on_row is not None:
                         on_row(row)
                     rows.append(row)
     return rows
 
 
-def _report_reused(bar, task, seed, analysis, setting, rows) -> None:
-    """Count the fits of one point done before (a source DNN and each method's;
-    the sensitivity search as one)."""
+def _picked(run_all, todo: list[int]) -> list[dict]:
+    """The rows ``todo`` of ``run_all()``, which gives every row of a point at once
+    (the sensitivity search): it runs again whole for the missing ones."""
+    rows = run_all()
+    return [rows[i] for i in todo]
+
+
+def _report_reused(bar, task, seed, analysis, setting, rows, todo) -> None:
+    """Count the fits of one point done before: each method's, and the source
+    DNN and the sensitivity search (one fit each) unless they run again for
+    the fits in ``todo``."""
     if analysis == "sensitivity":
-        bar(f"{task} seed={seed} DATN sensitivity (done before)")
+        if not todo:
+            bar(f"{task} seed={seed} DATN sensitivity (done before)")
         return
-    if "source_labels" in setting:
+    if "source_labels" in setting and not todo:
         bar(f"{task} seed={seed} source DNN (done before)")
     for row in rows:
-        _report_done(bar, task, seed, row)
+        if row is not None:
+            _report_done(bar, task, seed, row)
 
 
-def _sweep_point(methods, task, data, split, ctx, seed, setting, bar) -> list[dict]:
-    """The rows of every method at one point of a sweep: the split with that
-    size (or with that many labelled source rows, and the source DNN's
-    accuracy on them)."""
+def _sweep_point(
+    methods, task, data, split, ctx, seed, setting, bar, todo
+) -> list[dict]:
+    """The rows of the methods ``todo`` (indices into ``methods``) at one point
+    of a sweep: the split with that size (or with that many labelled source
+    rows, and the source DNN's accuracy on them)."""
     ((key, value),) = setting.items()
     if key == "source_labels":
         sub = _subsample_source_labels(split, value, seed)
@@ -281,7 +297,7 @@ def _sweep_point(methods, task, data, split, ctx, seed, setting, bar) -> list[di
         sub = build_task(task, data, seed, **setting)
         src_acc = None
     rows = []
-    for m in methods:
+    for m in [methods[i] for i in todo]:
         row = _run_one(m, sub, ctx, seed, task, bar, extra=setting)
         row["setting"] = setting
         if src_acc is not None:

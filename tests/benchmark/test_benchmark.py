@@ -317,6 +317,29 @@ def test_quick_analyses_and_plots(tmp_path):
     assert all(p.stat().st_size > 1000 for p in paths)
 
 
+def test_an_analysis_rerun_fits_only_the_missing_rows():
+    """A run stopped inside a sweep point resumes with that point's missing
+    fits alone: the rows done before are kept, none is computed twice."""
+    from skdatn.benchmark._runner import row_key
+
+    kwargs = dict(
+        analyses=["source_labels", "sensitivity"],
+        methods=["DNN", "DATN_sup"],
+        quick=True,
+        progress=None,
+    )
+    first = run_analyses("mfeat:fac>fou", [0], **kwargs)
+    lost = [first[0], first[-1]]  # one method of a Fig. 3 point, a Fig. 6 point
+    assert [r["analysis"] for r in lost] == ["source_labels", "sensitivity"]
+    done = {row_key(r): r for r in first if r not in lost}
+    fresh = []
+    again = run_analyses("mfeat:fac>fou", [0], **kwargs, done=done, on_row=fresh.append)
+    assert [row_key(r) for r in fresh] == [row_key(r) for r in lost]
+    assert [r["accuracy"] for r in fresh] == [r["accuracy"] for r in lost]
+    assert fresh[0]["source_accuracy"] == lost[0]["source_accuracy"]
+    assert [row_key(r) for r in again] == [row_key(r) for r in first]
+
+
 def test_sensitivity_rows_are_the_test_accuracy_of_datn_fits():
     """Fig. 6 shares the pretraining in one search; each point is still the
     test accuracy of a DATNClassifier fit at that (alpha, beta)."""
