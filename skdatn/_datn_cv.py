@@ -56,9 +56,10 @@ class NegativeTransferWarning(UserWarning):
 #: Where this estimator's defaults differ from DATNClassifier's (the paper's):
 #: skdatn's two extensions beyond the paper are on.
 _DEFAULTS = {"self_training": 1, "pair_label_share": 0.5}
-#: DATNClassifier's parameters that this estimator takes too: all but the
-#: weights it searches over.
-_SHARED = [p for p in DATNClassifier._get_param_names() if p not in ("alpha", "beta")]
+#: The weights this estimator searches over (its grid's keys).
+_SEARCHED = ("alpha", "beta")
+#: DATNClassifier's parameters that this estimator takes too: all but those.
+_SHARED = [p for p in DATNClassifier._get_param_names() if p not in _SEARCHED]
 
 
 class DATNClassifierCV(DATNClassifier):
@@ -191,11 +192,7 @@ class DATNClassifierCV(DATNClassifier):
     """
 
     _parameter_constraints: dict = {
-        **{
-            k: v
-            for k, v in DATNClassifier._parameter_constraints.items()
-            if k not in ("alpha", "beta")
-        },
+        **{k: DATNClassifier._parameter_constraints[k] for k in _SHARED},
         "alphas": ["array-like"],
         "betas": ["array-like"],
         "cv": ["cv_object"],
@@ -572,7 +569,7 @@ class DATNClassifierCV(DATNClassifier):
 # own, then DATNClassifier's (declared there once), with _DEFAULTS; the
 # docstring takes their entries from DATNClassifier's.
 _SIGNATURE = inherited_signature(
-    DATNClassifierCV.__init__, DATNClassifier, ("alpha", "beta"), _DEFAULTS
+    DATNClassifierCV.__init__, DATNClassifier, _SEARCHED, _DEFAULTS
 )
 DATNClassifierCV.__init__.__signature__ = _SIGNATURE
 DATNClassifierCV.__doc__ = inherited_parameter_docs(
@@ -613,7 +610,7 @@ def _cv_results(grid: list[dict], scores: np.ndarray, times: np.ndarray) -> dict
         "mean_score_time": times[1].mean(axis=1),
         "std_score_time": times[1].std(axis=1),
     }
-    for key in ("alpha", "beta"):
+    for key in _SEARCHED:
         results[f"param_{key}"] = np.ma.MaskedArray(
             [p[key] for p in grid], mask=False, dtype=object
         )
