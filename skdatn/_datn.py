@@ -285,8 +285,8 @@ class DATNClassifier(
         trains in float32.
     n_threads : int or None, default=1
         Number of torch's intra-op threads (and BLAS threads, through
-        threadpoolctl) during :meth:`fit` and inference; the caller's settings are restored
-        afterwards. One thread by default: torch's waiting threads spin, so a fit
+        threadpoolctl) during :meth:`fit` and inference; the caller's settings
+        are restored afterwards. One thread by default: torch's waiting threads spin, so a fit
         with more threads than free cores (beside other busy processes, or in
         several worker processes) can be tens of times slower, while a second
         thread on an idle core speeds these small networks up by less than 2x
@@ -348,7 +348,8 @@ class DATNClassifier(
     --------
     skdatn.DATNClassifierCV : Selects α and β by cross-validation, with a
         fallback to the target-only model when the source does not help; this
-        estimator always transfers when given source data (user guide, "Is my source helping?").
+        estimator always transfers when given source data (user guide, "Is my
+        source helping?").
     skdatn.Domain : Holder for source rows and labels, never sliced by CV.
     skdatn.Pairs : Holder for the paired rows.
 

@@ -26,14 +26,14 @@ def inherited_signature(
     """``own_init``'s signature with its ``**params`` replaced by the base's
     parameters (keyword-only, but ``exclude``), ``defaults`` overriding theirs."""
     own = inspect.signature(own_init).parameters.values()
-    names = {p.name for p in own}
+    skip = {"self", *(p.name for p in own), *exclude}
     unknown = set(defaults) - set(base._get_param_names())
     if unknown:
         raise ValueError(f"defaults for unknown parameters: {sorted(unknown)}")
     inherited = [
         p.replace(kind=p.KEYWORD_ONLY, default=defaults.get(p.name, p.default))
         for p in inspect.signature(base.__init__).parameters.values()
-        if p.name != "self" and p.name not in names and p.name not in set(exclude)
+        if p.name not in skip
     ]
     kept = [p for p in own if p.kind != p.VAR_KEYWORD]
     return inspect.Signature([*kept, *inherited])

@@ -26,13 +26,18 @@ from ._controls import CONTROLS
 #: The paper's grid for α and β (5-fold CV on the training set).
 PAPER_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
 
+#: The defaults of the paper's DATN and of the default search (which turns
+#: skdatn's extensions on), read once.
+_PAPER_DEFAULTS = DATNClassifier().get_params()
+_SEARCH_DEFAULTS = DATNClassifierCV().get_params()
+
 #: Selection grids for DATN's α and β (5-fold CV on the labelled target rows);
 #: "small" is DATNClassifierCV's default.
 GRIDS: dict[str, dict[str, list[float]] | None] = {
     "paper": {"alpha": list(PAPER_GRID), "beta": list(PAPER_GRID)},
     "small": {
-        "alpha": list(DATNClassifierCV().alphas),
-        "beta": list(DATNClassifierCV().betas),
+        "alpha": list(_SEARCH_DEFAULTS["alphas"]),
+        "beta": list(_SEARCH_DEFAULTS["betas"]),
     },
     "quick": {"alpha": [0.5, 2.0], "beta": [1.0]},
     "none": None,
@@ -47,9 +52,7 @@ _SVM_C = [0.1, 1.0, 10.0, 100.0]
 #: DATNClassifier's (the paper's), i.e. skdatn's extensions beyond the paper.
 #: Every other DATN method keeps DATNClassifier's defaults: the paper's DATN.
 EXTENSIONS = {
-    k: v
-    for k, v in DATNClassifierCV().get_params().items()
-    if DATNClassifier().get_params().get(k, v) != v
+    k: v for k, v in _SEARCH_DEFAULTS.items() if _PAPER_DEFAULTS.get(k, v) != v
 }
 #: Networks averaged by DATN and its variants (SeedEnsembleClassifier).
 DEFAULT_NETWORKS = 5
