@@ -7,7 +7,7 @@ worse than a model of the target alone: DATN classifies target rows through the
 *source* classifier. :class:`~skdatn.DATNClassifierCV` therefore scores, in the same
 folds as its (α, β) candidates, the target-only model (the target pathway with its own
 classifier, the paper's SSDAE), and falls back to it with a
-:class:`~skdatn.NegativeTransferWarning` when it scores best.
+:class:`~skdatn.exceptions.NegativeTransferWarning` when it scores best.
 
 This example fits the search twice on mfeat fac→fou: once with the real source, once
 with the source replaced by noise of the same per-feature mean and standard deviation

@@ -4,13 +4,17 @@ Heterogeneous, unbalanced domain adaptation: a data-rich source domain teaches a
 data-poor target domain whose features may live in a different space.
 """
 
-from ._datn import DATNClassifier
-from ._datn_cv import DATNClassifierCV, NegativeTransferWarning
+from ._datn import PAPER_SETTINGS, DATNClassifier
+from ._datn_cv import DATNClassifierCV
 from ._ensemble import SeedEnsembleClassifier
-from ._holders import Domain, Pairs, SlicingRiskWarning
+from ._holders import Domain, Pairs
 from ._model_selection import BalancedKFold, calibrated_log_loss, held_out_log_loss
 from ._persistence import load, save
-from ._torch.training import TrainingDivergedError
+from .exceptions import (
+    NegativeTransferWarning,
+    SlicingRiskWarning,
+    TrainingDivergedError,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -20,6 +24,7 @@ __all__ = [
     "DATNClassifierCV",
     "Domain",
     "NegativeTransferWarning",
+    "PAPER_SETTINGS",
     "Pairs",
     "SeedEnsembleClassifier",
     "SlicingRiskWarning",

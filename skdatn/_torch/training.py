@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from .._progress import say
+from ..exceptions import TrainingDivergedError
 from .data import RowStore
 from .losses import (
     mmd_loss,
@@ -98,48 +99,6 @@ STAGES = {
     "pretrain_target_pseudo": "pretraining of the target pathway with pseudo-labels",
     "finetune_pseudo": "fine-tuning with pseudo-labelled target rows",
 }
-
-
-class TrainingDivergedError(FloatingPointError):
-    """The training loss, or a weight, became NaN or infinite.
-
-    The parameters are kept as attributes of the same names.
-
-    Parameters
-    ----------
-    message : str
-        What diverged, where, and what to try.
-    stage : str
-        The stage that diverged, a stage name of ``history_``:
-        ``"pretrain_source"``, ``"pretrain_target"``, ``"finetune"``,
-        ``"pretrain_target_pseudo"`` or ``"finetune_pseudo"``.
-    epoch : int
-        The epoch (1-based, within the stage) at which it was detected.
-    history : list of dict
-        The per-epoch records of the fit up to and including that epoch, as in
-        ``history_``; the estimator's ``history_`` is set to it as well.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skdatn import DATNClassifier, TrainingDivergedError
-    >>> rng = np.random.default_rng(0)
-    >>> X, y = rng.normal(size=(20, 3)), np.arange(20) % 2
-    >>> clf = DATNClassifier(hidden_layer_sizes=(8,), solver="sgd",
-    ...                      learning_rate=1e6, random_state=0)
-    >>> try:
-    ...     clf.fit(X, y)
-    ... except TrainingDivergedError as exc:
-    ...     print(exc.stage, clf.history_ == exc.history, len(exc.history) == exc.epoch)
-    pretrain_target True True
-    """
-
-    def __init__(self, message: str, stage: str, epoch: int, history: list[dict]):
-        super().__init__(message)
-        self.stage, self.epoch, self.history = stage, epoch, history
-
-    def __reduce__(self):  # picklable across processes despite the extra arguments
-        return type(self), (str(self), self.stage, self.epoch, self.history)
 
 
 def diverged(
