@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import warnings
 from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 
@@ -20,12 +19,19 @@ from sklearn.base import (
     clone,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 
 from ._device import data_device, resolve_device
-from ._holders import TransferInputs, _check_rows, check_names, column_names
+from ._holders import (
+    TransferInputs,
+    _check_rows,
+    check_names,
+    check_raw_rows,
+    column_names,
+    n_columns,
+)
 from ._preprocessing import iter_chunks, make_scaler
 from ._progress import say
 from ._pseudo_labels import confident_rows
@@ -43,10 +49,13 @@ from ._torch.training import (
     pretrain,
 )
 from ._validation import (
+    SPARSE_FORMATS,
     TRANSFER_FIT_REQUEST,
+    ValidatedFit,
     validate_target_rows,
     validate_transfer_fit,
 )
+from ._warn import warn
 
 
 @dataclass
@@ -73,7 +82,7 @@ class _TargetRows:
             labelled.append((self.pairs, self.pair_rows))
         if pseudo is None:
             return _blocks([*labelled, U if self.use_unlabeled else None, self.pairs])
-        rest = np.setdiff1d(np.arange(U.shape[0]), pseudo)
+        rest = np.setdiff1d(np.arange(_num_samples(U)), pseudo)
         return _blocks([*labelled, (U, pseudo), (U, rest), self.pairs])
 
     def labels(self, pseudo_codes: np.ndarray | None = None) -> np.ndarray:
@@ -87,7 +96,7 @@ class _TargetRows:
 
     @property
     def n_pairs(self) -> int:
-        return 0 if self.pairs is None else self.pairs.shape[0]
+        return 0 if self.pairs is None else _num_samples(self.pairs)
 
     @property
     def n_labeled(self) -> int:
@@ -129,6 +138,8 @@ class _FitRun:
             "pair_labels": None
             if self.target_rows is None
             else (self.target_rows.pair_rows, self.target_rows.pair_codes),
+            # Self-training starts again from there (a snapshot itself).
+            "before_target": self.before_target,
         }
 
     def restore(self, snapshot: dict) -> None:
@@ -139,11 +150,18 @@ class _FitRun:
         self.cfg.generator.set_state(snapshot["generator"])
         self.history[:] = copy.deepcopy(snapshot["history"])
         self.n_epochs = snapshot["n_epochs"]
+        self.before_target = snapshot.get("before_target")
         pair_rows, pair_codes = snapshot["pair_labels"] or (None, None)
         if self.target_rows is not None and pair_rows is not None:
             # T gains the pairs' labels when fine-tuning starts.
             self.target_rows.pair_rows = pair_rows
             self.target_rows.pair_codes = pair_codes
+
+
+#: The settings that turn skdatn's extensions beyond the paper off:
+#: ``DATNClassifier(**PAPER_SETTINGS)`` (or ``DATNClassifierCV``) is the
+#: paper's DATN.
+PAPER_SETTINGS: dict = {"self_training": 0, "pair_label_share": 0.0}
 
 
 class DATNClassifier(
@@ -177,6 +195,13 @@ class DATNClassifier(
     DNN           ``recon_weight=0`` and no source data
     ============  ==========================================================
 
+    Two extensions beyond the paper are on by default, as they measured
+    better on the development tasks (user guide, "Self-training and labels
+    through the pairs"): labels through the pairs (``pair_label_share``) and
+    one round of self-training (``self_training``).
+    ``DATNClassifier(**skdatn.PAPER_SETTINGS)`` turns both off: the paper's
+    DATN.
+
     Parameters
     ----------
     hidden_layer_sizes : tuple of int, default=(128, 64)
@@ -185,8 +210,10 @@ class DATNClassifier(
         Encoder widths of the source pathway; ``None`` uses
         ``hidden_layer_sizes``. Its last width must equal the target's (``G``
         is ``d x d``).
-    alpha : float, default=2.0
-        Weight α of the classifier adaptation loss L_trans in Eq. 4.
+    alpha : float, default=1.0
+        Weight α of the classifier adaptation loss L_trans in Eq. 4. The
+        default lies in :class:`DATNClassifierCV`'s grid (user guide,
+        "Choosing α and β").
     beta : float, default=1.0
         Weight β of the unsupervised transfer loss L_unsup (MMD) in Eq. 4.
         ``beta=0`` is DATN_sup, which ignores unlabelled rows entirely.
@@ -202,18 +229,18 @@ class DATNClassifier(
         ``0`` with no source data is the paper's DNN baseline.
     mmd_target : {"encoded", "mapped"}, default="encoded"
         Compare ``f_S`` with ``f_T`` (the paper's formula) or with ``f_T G``.
-    self_training : int, default=0
+    self_training : int, default=1
         Rounds of selective self-training after fine-tuning, beyond the paper
         (user guide, "Self-training"): each round labels the most confident rows
         of ``X_unlabeled`` by the last model, per predicted class, and fine-tunes
         again from the pretrained state with them among the labelled target
-        rows. ``0`` is the paper's DATN. Needs ``X_unlabeled``, source data and
+        rows. ``0`` is the paper's DATN (:data:`~skdatn.PAPER_SETTINGS`). Needs ``X_unlabeled``, source data and
         ``beta > 0``: like the MMD it is a use of the unlabelled rows, which
         ``beta=0`` (DATN_sup) leaves out.
     pseudo_label_share : float, default=0.5
         Share of each predicted class of ``X_unlabeled`` that the last round of
         self-training labels; round ``r`` of ``R`` labels ``r / R`` of it.
-    pair_label_share : float, default=0.0
+    pair_label_share : float, default=0.5
         Beyond the paper (user guide, "Self-training"): share of the pairs,
         per predicted class and most confident first, whose target rows join
         the labelled target rows with the class that the pretrained source
@@ -322,7 +349,7 @@ class DATNClassifier(
         The target-to-source map; the identity when the model has none.
     history_ : list of dict
         One record per epoch: ``stage``, ``epoch``, ``loss`` and every loss term.
-        Also set (alone) when ``fit`` raises :class:`TrainingDivergedError`:
+        Also set (alone) when ``fit`` raises :class:`~skdatn.exceptions.TrainingDivergedError`:
         the records up to the failing epoch.
     n_iter_ : int
         Epochs run, both stages and both domains together.
@@ -421,15 +448,15 @@ class DATNClassifier(
         hidden_layer_sizes=(128, 64),
         source_hidden_layer_sizes=None,
         *,
-        alpha=2.0,
+        alpha=1.0,
         beta=1.0,
         asymmetric=True,
         intra_weight=1.0,
         recon_weight=0.1,
         mmd_target="encoded",
-        self_training=0,
+        self_training=1,
         pseudo_label_share=0.5,
-        pair_label_share=0.0,
+        pair_label_share=0.5,
         lambda_reg=1e-2,
         lambda_pair=0.1,
         source_preprocessor=None,
@@ -512,7 +539,7 @@ class DATNClassifier(
         ------
         ValueError, TypeError
             For an invalid input, naming it (see the user guide for the checks).
-        skdatn.TrainingDivergedError
+        skdatn.exceptions.TrainingDivergedError
             If the loss or a weight becomes NaN or infinite. The estimator is
             then unfitted but for ``history_``, the losses up to that epoch.
 
@@ -522,7 +549,8 @@ class DATNClassifier(
         are), and float inputs are read without being copied; see the user
         guide, "Large and sparse data".
         """
-        run = self._prepare_fit(X, y, X_source, y_source, pairs, X_unlabeled)
+        fit = self._validate(X, y, X_source, y_source, pairs, X_unlabeled)
+        run = self._prepare_fit(fit)
         try:
             self._pretrain(run)
             return self._finetune(run)
@@ -534,25 +562,23 @@ class DATNClassifier(
         # Not "any attribute ending in _": a diverged fit leaves history_ alone.
         return "target_net_" in vars(self)
 
-    def _discard_fit(self, history: list[dict]) -> None:
-        """After a diverged fit: drop every fitted attribute (those of an earlier
-        fit too, partly overwritten by now) but ``history_``, the log up to the
-        divergence. The estimator is then unfitted: no model with NaN weights."""
+    def _discard_fit(self, history: list[dict] | None) -> None:
+        """After a failed fit: drop every fitted attribute (those of an earlier
+        fit too, partly overwritten by now) but ``history_``, the log up to a
+        divergence (``history``; none for another failure). The estimator is
+        then unfitted: no model with NaN weights."""
         for name in list(vars(self)):
             if name.endswith("_") and not name.startswith("__"):
                 delattr(self, name)
         self.__dict__.pop("_n_features_out", None)
-        self.history_ = history
+        if history is not None:
+            self.history_ = history
 
-    # The three steps of fit, separate so that DATNClassifierCV can pretrain once
-    # and fine-tune many (alpha, beta) from the same pretrained state.
-    def _prepare_fit(
-        self, X, y, X_source, y_source, pairs, X_unlabeled, preprocessors=None
-    ) -> _FitRun:
-        """Validate the inputs, fit the preprocessors and the scalers, build the
-        tensors and fresh pathways. ``preprocessors`` ({"source": ..., "target":
-        ...}) are fitted preprocessors to reuse instead of fitting them again (a
-        snapshot's, so that a restored pathway sees the features it learned on)."""
+    def _validate(
+        self, X, y, X_source, y_source, pairs, X_unlabeled, accept_sparse=SPARSE_FORMATS
+    ) -> ValidatedFit:
+        """``fit``'s inputs, validated and read (once per ``fit``, also in a
+        search), with the checks of the settings that need no training."""
         fit = validate_transfer_fit(
             self,
             X,
@@ -561,14 +587,26 @@ class DATNClassifier(
             y_source,
             pairs,
             X_unlabeled,
+            accept_sparse=accept_sparse,
             source_labels_needed=True,
         )
-        X, y, inputs, classes = fit.X, fit.y, fit.inputs, fit.classes
+        self._check_settings(fit.inputs)
+        return fit
+
+    # The three steps of fit, separate so that DATNClassifierCV can pretrain once
+    # and fine-tune many (alpha, beta) from the same pretrained state.
+    def _prepare_fit(self, fit: ValidatedFit, preprocessors=None) -> _FitRun:
+        """From the validated inputs ``fit``: fit the preprocessors and the
+        scalers, build the tensors and fresh pathways. ``preprocessors``
+        ({"source": ..., "target": ...}) are fitted preprocessors to reuse
+        instead of fitting them again (a snapshot's, so that a restored pathway
+        sees the features it learned on)."""
+        fit.set_on(self)
+        X, inputs, classes = fit.X, fit.inputs, fit.classes
         y_codes, ys_codes = fit.y_codes, fit.ys_codes
-        target_hidden, source_hidden = self._layer_sizes()
+        target_hidden, source_hidden = self._check_settings(inputs)
         has_source = inputs.has_source
         self.variant_ = self._variant(has_source)
-        _check_pairs_given(has_source and self.asymmetric, inputs)
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         generator = torch.Generator().manual_seed(
@@ -590,7 +628,11 @@ class DATNClassifier(
         self.source_preprocessor_ = None
         if has_source:
             self.source_preprocessor_, source_blocks = _preprocess(
-                self.source_preprocessor, reuse.get("source"), source_blocks, rng
+                self.source_preprocessor,
+                reuse.get("source"),
+                source_blocks,
+                rng,
+                "source",
             )
         # The training rows go to the GPU once when they fit there, else they stay
         # on the CPU and each batch is moved on its own.
@@ -796,6 +838,14 @@ class DATNClassifier(
         self.source_scaler_ = self.source_preprocessor_ = None
         self.n_source_features_in_ = self.source_feature_names_in_ = None
         return self._finetune(run)
+
+    def _check_settings(self, inputs: TransferInputs) -> tuple:
+        """The checks of the settings against the inputs that need no training
+        (a search runs them once, before any): the layer sizes (returned) and
+        the pairs that the asymmetric transfer needs."""
+        sizes = self._layer_sizes()
+        _check_pairs_given(inputs.has_source and self.asymmetric, inputs)
+        return sizes
 
     def _layer_sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         target = _as_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
@@ -1007,13 +1057,17 @@ class DATNClassifier(
                 f"is a target-only {self.variant_}."
             )
         check_names("X", column_names(X), "X_source", self.source_feature_names_in_)
-        Xs = _check_rows(X, "X")
-        if Xs.shape[1] != self.n_source_features_in_:
+        raw = self.source_preprocessor_ is not None
+        Xs = (check_raw_rows if raw else _check_rows)(X, "X")
+        n_features = n_columns(Xs)
+        if None not in (n_features, self.n_source_features_in_) and (
+            n_features != self.n_source_features_in_
+        ):
             raise ValueError(
-                f"X has {Xs.shape[1]} features, but transform_source expects "
+                f"X has {n_features} features, but transform_source expects "
                 f"{self.n_source_features_in_} source features."
             )
-        Xs = _apply(self.source_preprocessor_, Xs)
+        Xs = _apply(self.source_preprocessor_, Xs, "X")
         return _encode(
             self.source_net_, self.source_scaler_, Xs, self._n_features_out
         ).numpy()
@@ -1063,7 +1117,7 @@ def _blocks(matrices) -> list[tuple]:
         M, rows = block if isinstance(block, tuple) else (block, None)
         if sp.issparse(M):
             M = M.tocsr()
-        if (M.shape[0] if rows is None else len(rows)) > 0:
+        if _n_rows((M, rows)) > 0:
             blocks.append((M, rows))
     return blocks
 
@@ -1078,48 +1132,94 @@ def _check_pairs_given(asymmetric_transfer: bool, inputs: TransferInputs) -> Non
         )
 
 
-def _preprocess(template, fitted, blocks: list, rng) -> tuple:
+def _preprocess(template, fitted, blocks: list, rng, domain: str = "target") -> tuple:
     """A domain's fitted preprocessor and its blocks transformed by it.
 
     ``template`` (the parameter) is cloned and fitted on all rows of ``blocks``
-    stacked, unless ``fitted`` is given; a ``random_state`` it leaves at None is
-    drawn from ``rng``, so that a seeded estimator preprocesses the same way
-    every time. Returns ``(None, blocks)`` when there is no preprocessor.
+    stacked, unless ``fitted`` is given; every ``random_state`` it leaves at
+    None, its own or a step's (a Pipeline, a ColumnTransformer), is drawn from
+    ``rng``, so that a seeded estimator preprocesses the same way every time.
+    The blocks may hold anything the preprocessor takes (documents, a
+    DataFrame); its output is checked. Returns ``(None, blocks)`` when there is
+    no preprocessor.
     """
     if (template is None and fitted is None) or not blocks:
         return fitted, blocks
-    parts = [M if rows is None else M[rows] for M, rows in blocks]
-    if any(sp.issparse(P) for P in parts):
-        stacked = sp.vstack([sp.csr_matrix(P) for P in parts], format="csr")
-    else:
-        stacked = np.vstack(parts)
+    parts = [M if rows is None else _safe_indexing(M, rows) for M, rows in blocks]
+    stacked = _stack_rows(parts)
     if fitted is None:
         fitted = clone(template)
-        if fitted.get_params().get("random_state", 0) is None:
-            fitted.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
-        fitted.fit(stacked)
-    out = _apply(fitted, stacked)
-    bounds = np.cumsum([0] + [P.shape[0] for P in parts])
+        _seed_random_states(fitted, rng)
+        try:
+            fitted.fit(stacked)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(
+                f"{domain}_preprocessor ({type(template).__name__}) could not be "
+                f"fitted on the {domain} rows of the fit: {exc}"
+            ) from exc
+    out = _apply(fitted, stacked, f"the {domain} rows")
+    bounds = np.cumsum([0] + [_num_samples(P) for P in parts])
     return fitted, [
         (out[a:b], None) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
     ]
 
 
-def _apply(preprocessor, X):
-    """``preprocessor.transform(X)`` as a float matrix (CSR when sparse); X when None."""
+def _seed_random_states(estimator, rng) -> None:
+    """Set every ``random_state`` parameter of ``estimator`` left at None, its
+    own and its steps' at any depth, to an int drawn from ``rng`` (in the order
+    of the parameter names)."""
+    params = estimator.get_params(deep=True)
+    unset = sorted(
+        name
+        for name, value in params.items()
+        if (name == "random_state" or name.endswith("__random_state")) and value is None
+    )
+    if unset:
+        high = np.iinfo(np.int32).max
+        estimator.set_params(**{name: int(rng.randint(high)) for name in unset})
+
+
+def _stack_rows(parts: list):
+    """The rows of ``parts`` one after the other, in the parts' own kind: a
+    sparse matrix (CSR), a DataFrame, an array, or else a list."""
+    if len(parts) == 1:
+        return parts[0]
+    if any(sp.issparse(P) for P in parts):
+        return sp.vstack([sp.csr_matrix(P) for P in parts], format="csr")
+    if all(hasattr(P, "iloc") for P in parts):
+        import pandas as pd  # a DataFrame's rows: pandas is there
+
+        return pd.concat(parts, ignore_index=True)
+    if all(isinstance(P, np.ndarray) for P in parts):
+        return np.concatenate(parts)
+    return [row for P in parts for row in (P.tolist() if hasattr(P, "tolist") else P)]
+
+
+def _apply(preprocessor, X, what: str = "X"):
+    """``preprocessor.transform(X)`` as a finite float matrix (CSR when
+    sparse); X when None. ``what`` names the rows in the errors."""
     if preprocessor is None:
         return X
     out = preprocessor.transform(X)
-    if sp.issparse(out):
-        out = out.tocsr().astype(np.float64, copy=False)
-    else:
-        out = np.asarray(out, dtype=np.float64)
-    if out.ndim != 2 or out.shape[0] != X.shape[0]:
+    name = type(preprocessor).__name__
+    n_rows = _num_samples(X)
+    if getattr(out, "ndim", 2) != 2 or _num_samples(out) != n_rows:
         raise ValueError(
-            f"The preprocessor {type(preprocessor).__name__} must return one row per "
-            f"input row, got shape {out.shape} for {X.shape[0]} rows."
+            f"The preprocessor {name} must return one row per input row, got "
+            f"shape {getattr(out, 'shape', None)} for {n_rows} rows."
         )
-    return out
+    try:
+        return check_array(
+            out,
+            accept_sparse="csr",
+            dtype=np.float64,
+            ensure_min_features=1,
+            input_name=f"{what} after {name}",
+        )
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(
+            f"The preprocessor {name} gave invalid values for {what}: {exc}"
+        ) from exc
 
 
 def _warn_not_converged(
@@ -1129,20 +1229,19 @@ def _warn_not_converged(
     (fine-tuning's short budget is deliberate: longer overfits)."""
     if not stage.startswith("pretrain"):
         return
-    warnings.warn(
+    warn(
         f"The {STAGES[stage]} ran all pretrain_epochs={pretrain_epochs} epochs with "
         f"its loss still improving (by more than tol={tol} within the last "
         f"n_iter_no_change={n_iter_no_change} epochs). Raise pretrain_epochs to "
         f"train it further, or set n_iter_no_change=None to train exactly "
         f"pretrain_epochs epochs without this warning.",
         ConvergenceWarning,
-        stacklevel=2,
     )
 
 
 def _n_rows(block) -> int:
     M, rows = block
-    return M.shape[0] if rows is None else len(rows)
+    return _num_samples(M) if rows is None else len(rows)
 
 
 def _nbytes(blocks) -> int:

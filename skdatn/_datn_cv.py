@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import time
+import traceback
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.base import _fit_context, clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metadata_routing import (
+    UNUSED,
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.parallel import delayed
+from sklearn.utils.validation import _check_method_params
 
 from ._datn import DATNClassifier
-from ._inherit import inherited_parameter_docs, inherited_signature
 from ._model_selection import (
     DEFAULT_ALPHAS,
     DEFAULT_BETAS,
@@ -25,37 +36,10 @@ from ._model_selection import (
 )
 from ._progress import parallel_as_done, say
 from ._threads import limit_threads, threads_limited
-from ._torch.training import TrainingDivergedError
-from ._validation import validate_transfer_fit
+from ._validation import TRANSFER_FIT_REQUEST, ValidatedFit
+from ._warn import warn
+from .exceptions import NegativeTransferWarning
 
-
-class NegativeTransferWarning(UserWarning):
-    """The source did not help: :class:`DATNClassifierCV` fell back to the target-only model.
-
-    Raised when, in cross-validation, the target pathway with its own
-    classifier (the paper's SSDAE) predicts the held-out rows better than the
-    selected transfer candidate. The fitted estimator is then that target-only
-    model. See the user guide, "Is my source helping?".
-
-    Examples
-    --------
-    A search that must transfer can turn the fallback into an error:
-
-    >>> import warnings
-    >>> from skdatn import NegativeTransferWarning
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("error", NegativeTransferWarning)
-    ...     try:  # DATNClassifierCV(...).fit(...) would warn here
-    ...         warnings.warn("fell back", NegativeTransferWarning)
-    ...     except NegativeTransferWarning as exc:
-    ...         print("raised:", exc)
-    raised: fell back
-    """
-
-
-#: Where this estimator's defaults differ from DATNClassifier's (the paper's):
-#: skdatn's two extensions beyond the paper are on.
-_DEFAULTS = {"self_training": 1, "pair_label_share": 0.5}
 #: The weights this estimator searches over (its grid's keys).
 _SEARCHED = ("alpha", "beta")
 #: DATNClassifier's parameters that this estimator takes too: all but those.
@@ -73,7 +57,7 @@ class DATNClassifierCV(DATNClassifier):
     ``DATNClassifier(alpha=α, beta=β)`` fit would, so with an int
     ``random_state`` the cross-validation scores equal those of
     ``GridSearchCV(DATNClassifier(...), {"alpha": alphas, "beta": betas}, cv=cv)``
-    with the same splits (on the same device and thread count). The best
+    with the same splits and scorer (on the same device and thread count). The best
     (α, β) is then refitted on all rows; this estimator is that model.
 
     With ``n_jobs`` (or inside ``joblib.parallel_backend``, e.g. on a Dask or
@@ -91,19 +75,17 @@ class DATNClassifierCV(DATNClassifier):
     :func:`~skdatn.calibrated_log_loss` (the log-loss after the best single
     temperature: how well each ranks the classes, not how confident it is).
     When the target-only model wins, this estimator is that model and a
-    :class:`NegativeTransferWarning` says so (``fallback=False`` turns the
+    :class:`~skdatn.exceptions.NegativeTransferWarning` says so (``fallback=False`` turns the
     guard off). See the user guide, "Is my source helping?".
 
-    Unlike :class:`DATNClassifier`, this estimator turns skdatn's two
-    extensions beyond the paper on by default (user guide, "Self-training and
-    labels through the pairs"): labels through the pairs
-    (``pair_label_share=0.5``) and one round of self-training
-    (``self_training=1``). ``pair_label_share=0, self_training=0`` is the
-    paper's DATN. The pair labels cost no training and are the same in every
-    fold, so they are part of each fold's fit (the target-only model of the
-    guard is pretrained apart, without them). Self-training is left out of the
-    folds: they select (α, β) without it, and the refit on all rows
-    self-trains at the selected (α, β).
+    Every other parameter is :class:`DATNClassifier`'s, with the same default:
+    ``DATNClassifierCV()`` searches ``DATNClassifier()``'s model, skdatn's two
+    extensions beyond the paper included (labels through the pairs and one
+    round of self-training; ``DATNClassifierCV(**skdatn.PAPER_SETTINGS)`` is
+    the paper's search). Each candidate of each fold is fitted as that
+    standalone model would be, self-training included, so the scores are
+    those of ``GridSearchCV``; only the guard's target-only model is
+    pretrained apart, without labels from the source.
 
     Parameters
     ----------
@@ -131,11 +113,128 @@ class DATNClassifierCV(DATNClassifier):
         Compare the target-only model with the selected (α, β), and fall back
         to it when it predicts better. Without source data the model is
         target-only anyway.
+    error_score : "raise" or float, default=np.nan
+        As in ``GridSearchCV``: the score of a candidate's fold whose fit
+        raised (a diverged training, ...), with a ``FitFailedWarning`` that
+        counts them; ``"raise"`` raises the error. A failed pretraining fails
+        every candidate of its fold and beta group; when every fit fails, the
+        search raises. The refit on all rows raises its errors.
     n_jobs : int, default=None
         Parallel jobs of the search, as in ``GridSearchCV``: ``None`` means 1
         unless in a ``joblib.parallel_backend`` context, ``-1`` all processors.
         The refit runs in the calling process.
-    <the parameters of DATNClassifier>
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Encoder widths of the target pathway; the last is the top width ``d``.
+    source_hidden_layer_sizes : tuple of int, default=None
+        Encoder widths of the source pathway; ``None`` uses
+        ``hidden_layer_sizes``. Its last width must equal the target's (``G``
+        is ``d x d``).
+    asymmetric : bool, default=True
+        Use the asymmetric transfer (L_pair, L_trans, prediction through ``G``
+        and the source classifier). ``False`` gives DATN_unsup.
+    intra_weight : float, default=1.0
+        Weight of the intra-domain losses (Eq. 3 without L_reg, both domains)
+        kept during fine-tuning. ``0`` restores the literal J_cross of Eq. 4,
+        which collapses in practice (see the user guide).
+    recon_weight : float, default=0.1
+        Weight of the reconstruction loss (Eq. 1) inside Eq. 3, in both stages.
+        ``0`` with no source data is the paper's DNN baseline.
+    mmd_target : {"encoded", "mapped"}, default="encoded"
+        Compare ``f_S`` with ``f_T`` (the paper's formula) or with ``f_T G``.
+    self_training : int, default=1
+        Rounds of selective self-training after fine-tuning, beyond the paper
+        (user guide, "Self-training"): each round labels the most confident rows
+        of ``X_unlabeled`` by the last model, per predicted class, and fine-tunes
+        again from the pretrained state with them among the labelled target
+        rows. ``0`` is the paper's DATN (:data:`~skdatn.PAPER_SETTINGS`). Needs ``X_unlabeled``, source data and
+        ``beta > 0``: like the MMD it is a use of the unlabelled rows, which
+        ``beta=0`` (DATN_sup) leaves out.
+    pseudo_label_share : float, default=0.5
+        Share of each predicted class of ``X_unlabeled`` that the last round of
+        self-training labels; round ``r`` of ``R`` labels ``r / R`` of it.
+    pair_label_share : float, default=0.5
+        Beyond the paper (user guide, "Self-training"): share of the pairs,
+        per predicted class and most confident first, whose target rows join
+        the labelled target rows with the class that the pretrained source
+        pathway predicts for their source rows, before the target pathway's
+        pretraining. ``0`` is the paper's DATN. Needs labelled source rows.
+    lambda_reg : float, default=1e-2
+        The L2 penalty λ on encoder weights and biases (L_reg). The paper uses
+        1e-4; 1e-2 is measured better with few labelled target rows (user guide).
+    lambda_pair : float, default=0.1
+        The ridge penalty λ0 of ``G`` in L_pair.
+    source_preprocessor, target_preprocessor : transformer or None, default=None
+        A scikit-learn transformer (or pipeline) for the rows of one domain,
+        applied before ``input_scaling``: cloned, fitted on all of that domain's
+        rows of the fit (labelled, unlabelled unless ``beta=0``, its side of the
+        pairs) and applied to every row of the domain, at fit and at inference
+        (``predict``, ``transform``: target; ``transform_source``: source).
+        Sparse input reaches it sparse. For example ``TruncatedSVD(256)`` on
+        wide bags of words makes every epoch cost what 256 columns cost (user
+        guide, "Large and sparse data"), and a ``TfidfVectorizer`` pipeline
+        takes raw counts. The fitted clones are ``source_preprocessor_`` and
+        ``target_preprocessor_``. Unlike a ``Pipeline`` step before this
+        estimator, which would transform ``X`` but not the unlabelled rows nor
+        the pairs, these reach every row of their domain.
+    input_scaling : {"auto", "standard", "l2", "maxabs", "none"} or None, default="auto"
+        Scaling fitted per domain on all of its rows: standardise features,
+        L2-normalise rows (times ``sqrt(n_features)``), scale by max abs, or none.
+        ``"auto"`` chooses per domain: max abs for sparse matrices and for
+        non-negative data with at most 10% non-zero entries (bags of words,
+        tf-idf, counts), standardisation otherwise. The fitted scalers are
+        ``source_scaler_`` and ``target_scaler_``.
+    solver : {"adam", "rmsprop", "sgd"}, default="adam"
+        Optimiser. ``"rmsprop"`` with ``learning_rate=1e-4`` is the paper's
+        setting (TensorFlow RMSProp, decay 0.8, momentum 0.8).
+    learning_rate : float, default=3e-3
+        Step size of the optimiser.
+    batch_size : int, default=None
+        Rows per gradient step and block; ``None`` uses full batches. Each step
+        takes a batch of rows of each domain, a batch of labelled rows of each
+        domain and a batch of pairs (blocks smaller than an epoch's worth of
+        batches are cycled), so an epoch has ``ceil(n_rows / batch_size)``
+        steps and the memory of a step is bounded by the batch. With
+        mini-batches L_unsup is the MMD of the two batches of rows (an
+        estimate of the full MMD biased up by the batch variance of the means)
+        and ``G`` is refreshed from all pairs once per epoch. A full batch too
+        large for one pass is processed in chunks whose gradients add up to the
+        same step (user guide, "Large and sparse data").
+    pretrain_epochs : int, default=200
+        Maximum epochs of intra-domain pretraining, per domain. A pathway whose
+        loss is still improving when it reaches them (with early stopping on)
+        raises a :class:`~sklearn.exceptions.ConvergenceWarning`.
+    finetune_epochs : int, default=30
+        Maximum epochs (BCD iterations with full batches) of fine-tuning. Longer
+        fine-tuning overfits the few labelled target rows (user guide), so this
+        short budget is a setting, not a shortfall: no ConvergenceWarning.
+    tol : float, default=1e-4
+        Relative improvement of a stage's epoch loss that counts as progress.
+    n_iter_no_change : int, default=20
+        A stage stops after this many epochs without progress; ``None`` runs
+        every epoch (and never warns that pretraining did not converge).
+    device : str or torch.device, default="auto"
+        ``"auto"`` (a GPU when torch sees one), ``"cpu"``, ``"cuda"`` or
+        ``"cuda:N"``. On a GPU the training rows are moved there once when
+        they take at most half of its free memory, else each batch is moved on
+        its own. Fitted modules are moved back to the CPU.
+    mixed_precision : {"bfloat16", "float16"} or None, default=None
+        Run the forward passes under ``torch.autocast`` in this type (losses,
+        ``G`` and the weights stay in float32, ``G`` is solved in float64);
+        ``"float16"`` adds dynamic loss scaling. Meant for GPUs; ``None``
+        trains in float32.
+    n_threads : int or None, default=1
+        Number of torch's intra-op threads (and BLAS threads, through
+        threadpoolctl) during :meth:`fit` and inference; the caller's settings
+        are restored afterwards. One thread by default: torch's waiting threads spin, so a fit
+        with more threads than free cores (beside other busy processes, or in
+        several worker processes) can be tens of times slower, while a second
+        thread on an idle core speeds these small networks up by less than 2x
+        (user guide, "CPU and GPU"). Set more on a quiet machine with cores to
+        spare. ``None`` leaves torch's setting alone in a process's main thread
+        (it follows ``OMP_NUM_THREADS``) and uses 1 in any other thread.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initial weights and batch order through a private generator;
+        torch's global RNG is left untouched.
     verbose : int, default=0
         ``1`` prints the plan of the search ("k folds for each of n
         candidates, totalling m fine-tunings"), a line as each pretraining,
@@ -150,9 +249,14 @@ class DATNClassifierCV(DATNClassifier):
         fitted model is the target-only fallback, which does not use them).
     best_params_ : dict
         ``{"alpha": alpha_, "beta": beta_}``.
+    best_index_ : int
+        The index of the best candidate in ``cv_results_``.
     best_score_ : float
-        Mean cross-validated score (``scoring``) of the fitted model: the best
-        (α, β)'s, or the target-only model's when the estimator fell back.
+        Mean cross-validated score (``scoring``) of the best candidate,
+        ``cv_results_["mean_test_score"][best_index_]``.
+    fallback_ : bool
+        Whether the fitted model is the target-only model (the guard found
+        that the source does not help) rather than the best candidate.
     transfer_score_, target_only_score_ : float
         The guard's comparison: :func:`~skdatn.calibrated_log_loss` of the
         pooled held-out predictions of the selected (α, β) and of the
@@ -166,13 +270,18 @@ class DATNClassifierCV(DATNClassifier):
         ``rank_test_score``, in ``GridSearchCV``'s order and format. A fit time
         is the candidate's fine-tuning from the pretrained state of its fold
         (the pretraining, shared by the candidates, is not in it).
+    n_splits_ : int
+        The number of cross-validation splits.
+    refit_time_ : float
+        Seconds of the refit on all rows (its pretraining of the target
+        pathway, fine-tuning and self-training).
     n_pretrainings_ : int
         Pathway pretrainings run (search and refit): one per fold and beta group
         for the target pathway, one per beta group for the source pathway, and
         with ``pair_label_share > 0`` and ``fallback`` one more per fold for the
-        target-only model, which learns no label from the source (the default),
-        and one for the refit. The refit's self-training rounds pretrain the
-        target pathway again; they are not counted here (see ``history_``).
+        target-only model, which learns no label from the source, and one for
+        the refit. Self-training rounds pretrain the target pathway again;
+        they are not counted here (see ``history_``).
     classes_, n_features_in_, variant_, G_, history_, ... :
         The fitted attributes of the refitted :class:`DATNClassifier`.
 
@@ -191,6 +300,9 @@ class DATNClassifierCV(DATNClassifier):
     ['alpha', 'beta']
     """
 
+    # groups goes to the splitter (get_metadata_routing), not to this fit.
+    __metadata_request__fit = {**TRANSFER_FIT_REQUEST, "groups": UNUSED}
+
     _parameter_constraints: dict = {
         **{k: DATNClassifier._parameter_constraints[k] for k in _SHARED},
         "alphas": ["array-like"],
@@ -198,52 +310,132 @@ class DATNClassifierCV(DATNClassifier):
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
         "fallback": ["boolean"],
+        "error_score": [StrOptions({"raise"}), Real],
         "n_jobs": [Integral, None],
     }
 
     def __init__(
         self,
+        *,
         alphas=DEFAULT_ALPHAS,
         betas=DEFAULT_BETAS,
-        *,
         cv=5,
         scoring=None,
         fallback=True,
+        error_score=np.nan,
         n_jobs=None,
-        **params,
+        hidden_layer_sizes=(128, 64),
+        source_hidden_layer_sizes=None,
+        asymmetric=True,
+        intra_weight=1.0,
+        recon_weight=0.1,
+        mmd_target="encoded",
+        self_training=1,
+        pseudo_label_share=0.5,
+        pair_label_share=0.5,
+        lambda_reg=0.01,
+        lambda_pair=0.1,
+        source_preprocessor=None,
+        target_preprocessor=None,
+        input_scaling="auto",
+        solver="adam",
+        learning_rate=0.003,
+        batch_size=None,
+        pretrain_epochs=200,
+        finetune_epochs=30,
+        tol=0.0001,
+        n_iter_no_change=20,
+        device="auto",
+        mixed_precision=None,
+        n_threads=1,
+        random_state=None,
+        verbose=0,
     ):
         self.alphas = alphas
         self.betas = betas
         self.cv = cv
         self.scoring = scoring
         self.fallback = fallback
+        self.error_score = error_score
         self.n_jobs = n_jobs
-        # DATNClassifier's other parameters, with the defaults of _SIGNATURE.
-        unknown = sorted(set(params) - set(_SHARED))
-        if unknown:
-            raise TypeError(
-                f"DATNClassifierCV got unexpected keyword arguments {unknown}: it "
-                "takes DATNClassifier's parameters but alpha and beta, which it "
-                "searches over (set alphas and betas)."
-            )
-        for name in _SHARED:
-            setattr(self, name, params.get(name, _SIGNATURE.parameters[name].default))
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.source_hidden_layer_sizes = source_hidden_layer_sizes
+        self.asymmetric = asymmetric
+        self.intra_weight = intra_weight
+        self.recon_weight = recon_weight
+        self.mmd_target = mmd_target
+        self.self_training = self_training
+        self.pseudo_label_share = pseudo_label_share
+        self.pair_label_share = pair_label_share
+        self.lambda_reg = lambda_reg
+        self.lambda_pair = lambda_pair
+        self.source_preprocessor = source_preprocessor
+        self.target_preprocessor = target_preprocessor
+        self.input_scaling = input_scaling
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.pretrain_epochs = pretrain_epochs
+        self.finetune_epochs = finetune_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
 
     def _estimator(
-        self, alpha: float, beta: float, fold: bool = False, target_only: bool = False
+        self, alpha: float, beta: float, target_only: bool = False
     ) -> DATNClassifier:
         """A fresh DATNClassifier with this estimator's settings (random_state
         deep-copied, as ``clone`` does for each candidate of a grid search);
-        for a fold of the search (``fold``), without self-training; for the
-        target-only model (``target_only``), without labels from the source."""
+        for the target-only model (``target_only``), without labels from the
+        source."""
         params = {name: getattr(self, name) for name in _SHARED}
-        if fold:
-            params["self_training"] = 0
         if target_only:
             params["pair_label_share"] = 0.0
         # verbose=1 reports the search; each fit's stages from verbose=2 on.
         params["verbose"] = max(0, self.verbose - 1)
         return clone(DATNClassifier(alpha=alpha, beta=beta, **params))
+
+    def _splitter(self):
+        """The splitter: an int ``cv`` (or None, 5) is a :class:`BalancedKFold`
+        seeded by ``random_state``."""
+        if self.cv is None or isinstance(self.cv, Integral):
+            n_splits = 5 if self.cv is None else self.cv
+            return BalancedKFold(n_splits, random_state=self.random_state)
+        return self.cv
+
+    def _scorer(self):
+        if self.scoring is None:
+            return held_out_log_loss
+        return check_scoring(self._estimator(1.0, 1.0), scoring=self.scoring)
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """Get the metadata routing of this object.
+
+        The transfer inputs go to :meth:`fit` itself, ``groups`` to the
+        splitter ``cv`` and the scorer's metadata to ``scoring``, as in
+        ``GridSearchCV``.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+            The routing information.
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                splitter=self._splitter(),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
+                scorer=self._scorer(),
+                method_mapping=MethodMapping().add(caller="fit", callee="score"),
+            )
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     @threads_limited
@@ -257,6 +449,7 @@ class DATNClassifierCV(DATNClassifier):
         pairs=None,
         X_unlabeled=None,
         groups=None,
+        **params,
     ):
         """Select α and β by cross-validation on the labelled target rows, then refit.
 
@@ -277,141 +470,151 @@ class DATNClassifierCV(DATNClassifier):
             Unlabelled target rows.
         groups : array-like of shape (n_samples,), default=None
             Group labels of the rows of ``X``, for a group splitter as ``cv``
-            (``GroupKFold``, ...), as in ``GridSearchCV.fit``.
+            (``GroupKFold``, ...), as in ``GridSearchCV.fit``. With metadata
+            routing enabled, routed to the splitter as it requests.
+        **params : dict
+            Metadata for the scorer (``scoring``), with metadata routing
+            enabled (``sklearn.set_config(enable_metadata_routing=True)``).
 
         Returns
         -------
         self : DATNClassifierCV
             The refitted estimator.
         """
+        _raise_for_params(params, self, "fit")
         grid = list(
             ParameterGrid(
                 {"alpha": self._candidates("alphas"), "beta": self._candidates("betas")}
             )
         )
-        transfer = {
-            "X_source": X_source,
-            "y_source": y_source,
-            "pairs": pairs,
-            "X_unlabeled": X_unlabeled,
-        }
-        # Validate everything once up front (clear errors before any training).
-        fit = validate_transfer_fit(
-            self, X, y, **transfer, accept_sparse="csr", source_labels_needed=True
+        # Validate everything once (clear errors before any training); the
+        # folds and the refit reuse what it read.
+        # Rows are taken by fold: CSR.
+        fit = self._validate(
+            X, y, X_source, y_source, pairs, X_unlabeled, accept_sparse="csr"
         )
-        X, y, inputs, classes = fit.X, fit.y, fit.inputs, fit.classes
+        if _routing_enabled():
+            metadata = {**params, **({} if groups is None else {"groups": groups})}
+            routed = process_routing(self, "fit", **metadata)
+            split_params, score_params = routed.splitter.split, routed.scorer.score
+        else:
+            split_params, score_params = {"groups": groups}, {}
         try:
-            return self._search_and_refit(
-                X, y, grid, transfer, inputs.has_source, classes, groups
-            )
-        except TrainingDivergedError as exc:
-            self._discard_fit(exc.history)
+            return self._search_and_refit(fit, grid, split_params, score_params)
+        except Exception as exc:  # no half-fitted search
+            self._discard_fit(getattr(exc, "history", None))
             raise
 
-    def _splits(self, X, y, groups=None) -> list:
-        """The folds: an int ``cv`` (or None, 5) is a :class:`BalancedKFold`
-        seeded by ``random_state``."""
-        cv = self.cv
-        if cv is None or isinstance(cv, Integral):
-            cv = BalancedKFold(5 if cv is None else cv, random_state=self.random_state)
-        else:
+    def _splits(self, X, y, split_params: dict) -> list:
+        """The folds of the labelled target rows."""
+        cv = self._splitter()
+        if not isinstance(cv, BalancedKFold):
             cv = check_cv(cv, y, classifier=True)
-        return list(cv.split(X, y, groups))
+        return list(cv.split(X, y, **split_params))
 
     def _search_and_refit(
-        self, X, y, grid: list[dict], transfer: dict, has_source: bool, classes, groups
+        self, fit: ValidatedFit, grid: list[dict], split_params, score_params
     ):
         """The search over ``grid`` (and the target-only model), then the refit."""
-        splits = self._splits(X, y, groups)
-        if self.scoring is None:
-            scorer = held_out_log_loss
-        else:
-            scorer = check_scoring(self._estimator(1.0, 1.0), scoring=self.scoring)
+        X, y = fit.X, fit.y
+        splits = self._splits(X, y, split_params)
+        scorer = self._scorer()
         folds = [
-            (
-                _safe_indexing(X, train),
-                _safe_indexing(y, train),
+            _Fold(
+                fit.rows(train),
                 _safe_indexing(X, test),
-                _safe_indexing(y, test),
+                y[test],
+                _check_method_params(X, score_params, test),
             )
             for train, test in splits
         ]
-        guard = bool(self.fallback) and has_source
+        guard = bool(self.fallback) and fit.inputs.has_source
         scores, probas, target_only, source_snapshots, times = self._search(
-            grid, folds, scorer, transfer, guard
+            grid, folds, scorer, guard
         )
+        self.n_splits_ = len(folds)
         self.cv_results_ = _cv_results(grid, scores, times)
-        best = int(np.argmin(self.cv_results_["rank_test_score"]))
-        self.best_params_ = dict(grid[best])
+        self.best_index_ = int(np.argmin(self.cv_results_["rank_test_score"]))
+        self.best_params_ = dict(grid[self.best_index_])
         self.alpha_, self.beta_ = self.best_params_["alpha"], self.best_params_["beta"]
-        self.best_score_ = float(self.cv_results_["mean_test_score"][best])
-        self.transfer_score_ = self.target_only_score_ = np.nan
-        fall_back = guard and self._target_only_wins(
-            [probas[best, k] for k in range(len(folds))], target_only, folds, classes
+        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
+        self.fallback_ = guard and self._target_only_wins(
+            [probas.get((self.best_index_, k)) for k in range(len(folds))],
+            target_only,
+            folds,
+            fit.classes,
         )
-        if fall_back:  # the target-only model of the folds, refitted on all rows
+        start = time.perf_counter()
+        self._refit(fit, grid, source_snapshots)
+        self.refit_time_ = time.perf_counter() - start
+        return self
+
+    def _refit(self, fit: ValidatedFit, grid: list[dict], source_snapshots) -> None:
+        """The selected model (or the target-only fallback) on all rows; its
+        fitted attributes become this estimator's."""
+        if self.fallback_:  # the target-only model of the folds, refitted
             key = _target_only_group(grid)
             refit = self._estimator(**grid[_group(grid, key)[0]], target_only=True)
         else:
             key = self.beta_ > 0
             refit = self._estimator(**self.best_params_)
-        run = refit._prepare_fit(
-            X, y, **transfer, preprocessors=_source_only(source_snapshots[key])
-        )
-        run.restore(source_snapshots[key])
+        snapshot = source_snapshots[key]
+        run = refit._prepare_fit(fit, preprocessors=_source_only(snapshot))
+        run.restore(snapshot)
         self._say(
-            f"refit on all {len(y)} labelled target rows: "
+            f"refit on all {len(fit.y)} labelled target rows: "
             + (
                 "the target-only model"
-                if fall_back
+                if self.fallback_
                 else f"alpha={self.alpha_:g}, beta={self.beta_:g}"
             )
         )
         refit._pretrain_target(run)
         self.n_pretrainings_ += 1
-        if fall_back:
+        if self.fallback_:
             refit._finetune_target_only(run)
-            warnings.warn(
+            warn(
                 f"The source does not help: in cross-validation the target-only "
                 f"model ({refit.variant_}: the target pathway with its own "
                 f"classifier) predicted better than the selected transfer model "
                 f"(calibrated log-loss score {self.target_only_score_:.4g} against "
                 f"{self.transfer_score_:.4g} at alpha={self.alpha_:g}, "
                 f"beta={self.beta_:g}). This estimator is the target-only model "
-                f"(variant_={refit.variant_!r}). Check the source data and that row i "
-                f"of both sides of pairs is the same item; fallback=False keeps the "
-                f"transfer model.",
+                f"(variant_={refit.variant_!r}, fallback_=True). Check the source "
+                f"data and that row i of both sides of pairs is the same item; "
+                f"fallback=False keeps the transfer model.",
                 NegativeTransferWarning,
-                stacklevel=5,
             )
         else:
             refit._finetune(run)
         for name, value in vars(refit).items():
             if name.endswith("_") or name == "_n_features_out":
                 setattr(self, name, value)
-        return self
 
     def _target_only_wins(self, chosen, target_only, folds, classes) -> bool:
         """The guard: compare the pooled held-out predictions of the selected
         candidate (``chosen``, one array per fold) and of the target-only model
         (``(score, proba)`` per fold) by their calibrated log-loss; sets
-        ``transfer_score_`` and ``target_only_score_`` (and ``best_score_`` when
-        the target-only model wins, ties going to transfer)."""
-        y_held = np.concatenate([fold[3] for fold in folds])
+        ``transfer_score_`` and ``target_only_score_``. Ties, and folds where
+        either model failed (``error_score``), keep the transfer model."""
+        self.transfer_score_ = self.target_only_score_ = np.nan
+        if any(p is None for p in chosen) or any(
+            isinstance(out, _Failure) for out in target_only
+        ):
+            return False
+        y_held = np.concatenate([fold.y_test for fold in folds])
         self.transfer_score_ = calibrated_log_loss(y_held, np.vstack(chosen), classes)
         self.target_only_score_ = calibrated_log_loss(
             y_held, np.vstack([proba for _, proba in target_only]), classes
         )
-        if self.target_only_score_ <= self.transfer_score_:
-            return False
-        self.best_score_ = float(np.mean([score for score, _ in target_only]))
-        return True
+        return bool(self.target_only_score_ > self.transfer_score_)
 
-    def _search(self, grid, folds, scorer, transfer, guard: bool) -> tuple:
+    def _search(self, grid, folds, scorer, guard: bool) -> tuple:
         """The (n_candidates, n_folds) scores, the held-out class probabilities
         of every candidate and fold (``{(i, k): proba}``), those of the
         target-only model in each fold (empty unless ``guard``), the source
         pretraining snapshots and the (fit, score) seconds."""
+        self.transfer_score_ = self.target_only_score_ = np.nan
         # beta=0 (DATN_sup) ignores the unlabelled rows: two pretraining groups.
         keys = [key for key in (False, True) if _group(grid, key)]
         first = {key: grid[_group(grid, key)[0]] for key in keys}
@@ -432,82 +635,77 @@ class DATNClassifierCV(DATNClassifier):
         # One Parallel for the three rounds: its workers are reused (a Ray or
         # loky pool starts once).
         with parallel_as_done(self.n_jobs) as parallel:
-            sources = self._pretrain_sources(parallel, first, folds[0][:2], transfer)
-            targets = self._pretrain_targets(parallel, groups, folds, sources, transfer)
+            sources = self._pretrain_sources(parallel, first, folds[0].fit)
+            targets = self._pretrain_targets(parallel, groups, folds, sources)
             guard_key = (
                 ("target_only" if "target_only" in groups else to_key)
                 if guard
                 else None
             )
             scores, probas, target_only, times = self._finetune_and_score(
-                parallel,
-                grid,
-                folds,
-                targets,
-                scorer,
-                transfer,
-                first[to_key],
-                guard_key,
+                parallel, grid, folds, targets, scorer, first[to_key], guard_key
             )
         return scores, probas, target_only, sources, times
 
-    def _pretrain_sources(self, parallel, first, train, transfer) -> dict:
+    def _pretrain_sources(self, parallel, first, train: ValidatedFit) -> dict:
         """Round 1: the source pathway's pretraining sees only source rows, so
         it is the same in every fold (and in the refit): once per beta group.
-        Returns each group's snapshot."""
+        Returns each group's snapshot (or its failure)."""
         keys = list(first)
         done = self._progress(
             parallel,
             [
-                delayed(_pretrain_source)(
-                    self._estimator(**first[key], fold=True), *train, **transfer
-                )
+                self._task(_pretrain_source, self._estimator(**first[key]), train)
                 for key in keys
             ],
             [f"source pretraining ({_group_name(key)})" for key in keys],
         )
-        self.n_pretrainings_ = sum(has_source for _, has_source in done)
-        return {key: snapshot for key, (snapshot, _) in zip(keys, done, strict=True)}
+        self.n_pretrainings_ = sum(
+            1 for out in done if not isinstance(out, _Failure) and out[1]
+        )
+        return {
+            key: out if isinstance(out, _Failure) else out[0]
+            for key, out in zip(keys, done, strict=True)
+        }
 
-    def _pretrain_targets(self, parallel, groups, folds, sources, transfer) -> dict:
+    def _pretrain_targets(self, parallel, groups, folds, sources) -> dict:
         """Round 2: the target pathway's pretraining, once per fold and group.
-        Returns the snapshot of each (fold, group)."""
+        Returns the snapshot (or the failure) of each (fold, group)."""
         jobs = [(k, key) for k in range(len(folds)) for key in groups]
+        tasks = [
+            self._task(
+                _pretrain_target,
+                self._estimator(**groups[key][0], target_only=key == "target_only"),
+                folds[k].fit,
+                sources[groups[key][1]],
+            )
+            for k, key in jobs
+        ]
         done = self._progress(
             parallel,
-            [
-                delayed(_pretrain_target)(
-                    self._estimator(
-                        **groups[key][0], fold=True, target_only=key == "target_only"
-                    ),
-                    *folds[k][:2],
-                    sources[groups[key][1]],
-                    **transfer,
-                )
-                for k, key in jobs
-            ],
+            tasks,
             [f"target pretraining, fold {k + 1} ({groups[key][2]})" for k, key in jobs],
         )
         self.n_pretrainings_ += len(jobs)
         return dict(zip(jobs, done, strict=True))
 
     def _finetune_and_score(
-        self, parallel, grid, folds, targets, scorer, transfer, settings, guard_key
+        self, parallel, grid, folds, targets, scorer, settings, guard_key
     ) -> tuple:
-        """Round 3: every (alpha, beta) of every fold, fine-tuned from its
-        group's state; and, with the guard (``guard_key``, its group), the
-        target-only model of every fold (no fine-tuning: the pretrained target
-        pathway with its own classifier, pretrained with ``settings``)."""
+        """Round 3: every (alpha, beta) of every fold, fitted from its group's
+        state; and, with the guard (``guard_key``, its group), the target-only
+        model of every fold (no fine-tuning: the pretrained target pathway
+        with its own classifier, pretrained with ``settings``)."""
         jobs = [(i, k) for i in range(len(grid)) for k in range(len(folds))]
         guard = guard_key is not None
         tasks = [
-            delayed(_finetune_score)(
-                self._estimator(**grid[i], fold=True),
-                *folds[k],
+            self._task(
+                _finetune_score,
+                self._estimator(**grid[i]),
+                folds[k],
                 targets[k, grid[i]["beta"] > 0],
                 scorer,
                 guard,
-                **transfer,
             )
             for i, k in jobs
         ]
@@ -517,24 +715,56 @@ class DATNClassifierCV(DATNClassifier):
         ]
         if guard:
             tasks += [
-                delayed(_target_only_score)(
-                    self._estimator(**settings, fold=True, target_only=True),
-                    *folds[k],
+                self._task(
+                    _target_only_score,
+                    self._estimator(**settings, target_only=True),
+                    folds[k],
                     targets[k, guard_key],
                     scorer,
-                    **transfer,
                 )
                 for k in range(len(folds))
             ]
             labels += [f"target-only model, fold {k + 1}" for k in range(len(folds))]
         done = self._progress(parallel, tasks, labels, scored=True)
+        fits = done[: len(jobs)]
+        self._check_all_failed(fits, len(jobs))
         scores = np.empty((len(grid), len(folds)))
-        times = np.empty((2, len(grid), len(folds)))  # fit, score seconds
+        times = np.zeros((2, len(grid), len(folds)))  # fit, score seconds
         probas: dict = {}
-        for (i, k), out in zip(jobs, done[: len(jobs)], strict=True):
-            scores[i, k], probas[i, k], times[0, i, k], times[1, i, k] = out
-        target_only = [out[:2] for out in done[len(jobs) :]]  # (score, proba)
-        return scores, probas, target_only, times
+        for (i, k), out in zip(jobs, fits, strict=True):
+            if isinstance(out, _Failure):
+                scores[i, k] = self.error_score
+            else:
+                scores[i, k], probas[i, k], times[0, i, k], times[1, i, k] = out
+        return scores, probas, done[len(jobs) :], times
+
+    def _task(self, function, estimator, *args):
+        """A delayed task of the search; a failure of a task it depends on (an
+        argument) fails it without running it."""
+        failed = next((a for a in args if isinstance(a, _Failure)), None)
+        if failed is not None:
+            return delayed(_failed_again)(failed)
+        return delayed(_guarded)(
+            function, self.error_score == "raise", estimator, *args
+        )
+
+    def _check_all_failed(self, results: list, n_fits: int) -> None:
+        """Raise when every fit failed; else warn how many did (GridSearchCV's
+        rule for ``error_score``)."""
+        failures = [out for out in results if isinstance(out, _Failure)]
+        if not failures:
+            return
+        if len(failures) == n_fits:
+            raise ValueError(
+                f"All the {n_fits} fits failed. The first error:\n{failures[0].text}"
+                f"Check the inputs and the settings; error_score='raise' raises the "
+                f"error itself."
+            )
+        warn(
+            f"{len(failures)} of the {n_fits} fits failed; their scores are set to "
+            f"error_score={self.error_score!r}. The first error:\n{failures[0].text}",
+            FitFailedWarning,
+        )
 
     def _say(self, line: str) -> None:
         if self.verbose:
@@ -546,9 +776,12 @@ class DATNClassifierCV(DATNClassifier):
         results, start = [], time.perf_counter()
         for j, result in enumerate(parallel(tasks), start=1):
             results.append(result)
-            score = f": score {result[0]:.4g}" if scored else ""
+            if isinstance(result, _Failure):
+                note = ": failed"
+            else:
+                note = f": score {result[0]:.4g}" if scored else ""
             self._say(
-                f"[{j}/{len(tasks)}] {labels[j - 1]}{score} "
+                f"[{j}/{len(tasks)}] {labels[j - 1]}{note} "
                 f"({time.perf_counter() - start:.1f} s)"
             )
         return results
@@ -563,22 +796,6 @@ class DATNClassifierCV(DATNClassifier):
                 f"{name} must be a non-empty list of non-negative floats, got {getattr(self, name)!r}."
             )
         return [float(v) for v in values]
-
-
-# scikit-learn reads the parameters from __init__'s signature: DATNClassifierCV's
-# own, then DATNClassifier's (declared there once), with _DEFAULTS; the
-# docstring takes their entries from DATNClassifier's.
-_SIGNATURE = inherited_signature(
-    DATNClassifierCV.__init__, DATNClassifier, _SEARCHED, _DEFAULTS
-)
-DATNClassifierCV.__init__.__signature__ = _SIGNATURE
-DATNClassifierCV.__doc__ = inherited_parameter_docs(
-    DATNClassifierCV.__doc__,
-    DATNClassifier.__doc__,
-    "<the parameters of DATNClassifier>",
-    [name for name in _SHARED if name != "verbose"],
-    _DEFAULTS,
-)
 
 
 def _group(grid: list[dict], key: bool) -> list[int]:
@@ -601,9 +818,6 @@ def _cv_results(grid: list[dict], scores: np.ndarray, times: np.ndarray) -> dict
     """GridSearchCV-style results from a (n_candidates, n_splits) score matrix
     and the (fit, score) seconds of each candidate and split."""
     mean = scores.mean(axis=1)
-    # GridSearchCV ranks with method="min" after rounding away float noise.
-    order = np.round(mean, 15)
-    ranks = np.array([1 + int(np.sum(order > m)) for m in order], dtype=np.int32)
     results: dict = {
         "mean_fit_time": times[0].mean(axis=1),
         "std_fit_time": times[0].std(axis=1),
@@ -612,25 +826,66 @@ def _cv_results(grid: list[dict], scores: np.ndarray, times: np.ndarray) -> dict
     }
     for key in _SEARCHED:
         results[f"param_{key}"] = np.ma.MaskedArray(
-            [p[key] for p in grid], mask=False, dtype=object
+            [p[key] for p in grid], mask=False, dtype=float
         )
     results["params"] = grid
     for k in range(scores.shape[1]):
         results[f"split{k}_test_score"] = scores[:, k]
     results["mean_test_score"] = mean
     results["std_test_score"] = scores.std(axis=1)
-    results["rank_test_score"] = ranks
+    results["rank_test_score"] = _ranks(mean)
     return results
+
+
+def _ranks(mean: np.ndarray) -> np.ndarray:
+    """GridSearchCV's ranks: the best mean first, ties sharing the lowest rank,
+    float noise rounded away, NaN (a failed fit) last."""
+    if np.isnan(mean).all():
+        return np.ones(len(mean), dtype=np.int32)
+    order = np.round(mean, 15)
+    order = np.nan_to_num(order, nan=np.nanmin(order) - 1)
+    return rankdata(-order, method="min").astype(np.int32)
+
+
+class _Fold:
+    """One split of the labelled target rows: the validated fit on its
+    training rows, its held-out rows and the scorer's metadata for them."""
+
+    def __init__(self, fit: ValidatedFit, X_test, y_test, score_params: dict):
+        self.fit, self.X_test, self.y_test = fit, X_test, y_test
+        self.score_params = score_params
+
+
+class _Failure:
+    """A task of the search that raised (``error_score`` not ``"raise"``)."""
+
+    def __init__(self, text: str):
+        self.text = text
 
 
 # The tasks of the parallel search: module-level functions, so that they pickle
 # by reference on any joblib backend. Each bounds its threads where it runs.
-def _pretrain_source(est: DATNClassifier, X, y, **transfer) -> tuple[dict, bool]:
+def _guarded(function, raise_errors: bool, est: DATNClassifier, *args):
+    """``function(est, *args)``, or its failure unless ``raise_errors``."""
+    try:
+        with limit_threads(est.n_threads):
+            return function(est, *args)
+    except Exception as exc:
+        if raise_errors:
+            raise
+        return _Failure("".join(traceback.format_exception_only(exc)))
+
+
+def _failed_again(failure: _Failure) -> _Failure:
+    """A task that cannot run: a task it depends on failed."""
+    return failure
+
+
+def _pretrain_source(est: DATNClassifier, fit: ValidatedFit) -> tuple[dict, bool]:
     """The state after the source pathway's pretraining, and whether there is one."""
-    with limit_threads(est.n_threads):
-        run = est._prepare_fit(X, y, **transfer)
-        est._pretrain_source(run)
-        return run.snapshot(), run.source_net is not None
+    run = est._prepare_fit(fit)
+    est._pretrain_source(run)
+    return run.snapshot(), run.source_net is not None
 
 
 def _source_only(snapshot: dict) -> dict:
@@ -639,56 +894,45 @@ def _source_only(snapshot: dict) -> dict:
     return {"source": snapshot["preprocessors"].get("source")}
 
 
-def _pretrain_target(est: DATNClassifier, X, y, source_snapshot, **transfer) -> dict:
+def _pretrain_target(est: DATNClassifier, fit: ValidatedFit, source_snapshot) -> dict:
     """The state after both pretrainings on one fold's training rows. A fold's
     ConvergenceWarning is left out: the refit on all rows gives the target's."""
-    with limit_threads(est.n_threads), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        run = est._prepare_fit(
-            X, y, **transfer, preprocessors=_source_only(source_snapshot)
-        )
+        run = est._prepare_fit(fit, preprocessors=_source_only(source_snapshot))
         run.restore(source_snapshot)
         est._pretrain_target(run)
         return run.snapshot()
 
 
 def _target_only_score(
-    est: DATNClassifier, X, y, X_test, y_test, snapshot, scorer, **transfer
+    est: DATNClassifier, fold: _Fold, snapshot, scorer
 ) -> tuple[float, np.ndarray]:
     """The score and the class probabilities of the held-out rows of the
     pretrained target pathway alone (its own classifier)."""
-    with limit_threads(est.n_threads):
-        run = est._prepare_fit(
-            X, y, **transfer, preprocessors=snapshot["preprocessors"]
-        )
-        run.restore(snapshot)
-        est._finetune_target_only(run)
-        return scorer(est, X_test, y_test), est.predict_proba(X_test)
+    run = est._prepare_fit(fold.fit, preprocessors=snapshot["preprocessors"])
+    run.restore(snapshot)
+    est._finetune_target_only(run)
+    score = scorer(est, fold.X_test, fold.y_test, **fold.score_params)
+    return score, est.predict_proba(fold.X_test)
 
 
 def _finetune_score(
-    est: DATNClassifier,
-    X,
-    y,
-    X_test,
-    y_test,
-    snapshot,
-    scorer,
-    keep_proba: bool,
-    **transfer,
-) -> tuple[float, np.ndarray | None]:
-    """Fine-tune one (alpha, beta) from its pretrained state; the score,
-    (``keep_proba``, for the guard) the class probabilities of the held-out rows,
-    and the seconds of the fit (from the pretrained state) and of the scoring."""
-    with limit_threads(est.n_threads):
-        start = time.perf_counter()
-        run = est._prepare_fit(
-            X, y, **transfer, preprocessors=snapshot["preprocessors"]
-        )
+    est: DATNClassifier, fold: _Fold, snapshot, scorer, keep_proba: bool
+) -> tuple[float, np.ndarray | None, float, float]:
+    """Fit one (alpha, beta) from its pretrained state (fine-tuning, and
+    self-training where it applies); the score, (``keep_proba``, for the
+    guard) the class probabilities of the held-out rows, and the seconds of
+    the fit (from the pretrained state) and of the scoring."""
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        # Self-training pretrains again: the refit on all rows gives its warning.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        run = est._prepare_fit(fold.fit, preprocessors=snapshot["preprocessors"])
         run.restore(snapshot)
         est._finetune(run)
-        fitted = time.perf_counter()
-        score = scorer(est, X_test, y_test)
-        scored = time.perf_counter()
-        proba = est.predict_proba(X_test) if keep_proba else None
-        return score, proba, fitted - start, scored - fitted
+    fitted = time.perf_counter()
+    score = scorer(est, fold.X_test, fold.y_test, **fold.score_params)
+    scored = time.perf_counter()
+    proba = est.predict_proba(fold.X_test) if keep_proba else None
+    return score, proba, fitted - start, scored - fitted

@@ -11,42 +11,17 @@ would silently drop most of the transfer data. :class:`Domain` and
 from __future__ import annotations
 
 import numbers
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils.validation import check_array
+import scipy.sparse as sp
+from sklearn.utils.validation import _num_features, _num_samples, check_array
 
 from ._preprocessing import to_dense
+from ._warn import warn
+from .exceptions import SlicingRiskWarning
 
-__all__ = ["Domain", "Pairs", "SlicingRiskWarning"]
-
-
-class SlicingRiskWarning(UserWarning):
-    """A raw array given to ``fit`` has as many rows as ``X``.
-
-    scikit-learn's cross-validation tools slice such fit parameters together
-    with ``X``. Wrap the array in :class:`skdatn.Domain` or
-    :class:`skdatn.Pairs` to make sure it reaches ``fit`` whole.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> import numpy as np
-    >>> from skdatn import DATNClassifier, Domain, SlicingRiskWarning
-    >>> X, y = np.random.default_rng(0).normal(size=(8, 3)), [0, 1] * 4
-    >>> clf = DATNClassifier((4,), pretrain_epochs=1, finetune_epochs=1)
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     _ = clf.fit(X, y, X_source=X, y_source=y, pairs=(X[:4], X[:4]))
-    >>> any(w.category is SlicingRiskWarning for w in caught)
-    True
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     _ = clf.fit(X, y, X_source=Domain(X, y), pairs=(X[:4], X[:4]))
-    >>> any(w.category is SlicingRiskWarning for w in caught)
-    False
-    """
+__all__ = ["Domain", "Pairs"]
 
 
 class Domain:
@@ -157,9 +132,10 @@ class TransferInputs:
 
     @property
     def n_source_features(self) -> int | None:
+        """Columns of the source rows (None without, or for documents)."""
         for a in (self.X_source, self.pairs_source):
             if a is not None:
-                return a.shape[1]
+                return n_columns(a)
         return None
 
 
@@ -243,6 +219,35 @@ def _check_rows(X, name: str, *, ensure_min_samples: int = 1) -> np.ndarray:
         raise reword_array_error(exc, name, X) from exc
 
 
+def check_raw_rows(X, name: str, *, ensure_min_samples: int = 1):
+    """Rows of a domain with a preprocessor, as given (a list of documents, a
+    DataFrame, an array): only that they are rows is checked; sparse matrices
+    become CSR (a new object), so that rows can be taken from them."""
+    check_not_holder(X, name, "rows that its domain's preprocessor takes")
+    try:
+        n_rows = _num_samples(X)
+    except TypeError as exc:
+        raise TypeError(
+            f"Invalid {name}: expected rows (an array-like, a list, a DataFrame, a "
+            f"sparse matrix) for its domain's preprocessor, got {type(X).__name__} "
+            f"({exc})."
+        ) from exc
+    if n_rows < ensure_min_samples:
+        raise ValueError(
+            f"Invalid {name}: found {n_rows} rows while a minimum of "
+            f"{ensure_min_samples} is required."
+        )
+    return X.tocsr() if sp.issparse(X) and X.format != "csr" else X
+
+
+def n_columns(X) -> int | None:
+    """The number of columns of ``X``, None when it has none (documents)."""
+    try:
+        return _num_features(X)
+    except TypeError:
+        return None
+
+
 def unlabeled_mask(y: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows of ``y`` marked unlabelled: ``-1``, ``None``, or
     the string ``"-1"`` among string labels."""
@@ -261,7 +266,7 @@ def _marks_unlabeled(v) -> bool:
     return isinstance(v, numbers.Number) and not isinstance(v, bool) and v == -1
 
 
-def _read_source(X_source, y_source):
+def _read_source(X_source, y_source, raw: bool = False):
     if isinstance(X_source, Pairs):
         raise TypeError(
             "X_source must be an array-like or a skdatn.Domain, got a skdatn.Pairs; "
@@ -279,9 +284,10 @@ def _read_source(X_source, y_source):
         if y_source is not None:
             raise ValueError("y_source was given without X_source.")
         return None, None, None
-    X_source = _check_rows(X_source, "X_source")
+    X_source = (check_raw_rows if raw else _check_rows)(X_source, "X_source")
+    n_source = _num_samples(X_source)
     if y_source is None:
-        return X_source, None, np.zeros(X_source.shape[0], dtype=bool)
+        return X_source, None, np.zeros(n_source, dtype=bool)
     if isinstance(y_source, (Domain, Pairs)):
         raise TypeError(
             f"y_source must be an array-like of labels, got a "
@@ -304,16 +310,16 @@ def _read_source(X_source, y_source):
             "y_source contains NaN; mark unlabelled source rows with -1 (or None "
             "in an object array)."
         )
-    if y_source.shape[0] != X_source.shape[0]:
+    if y_source.shape[0] != n_source:
         raise ValueError(
             f"y_source has {y_source.shape[0]} labels but X_source has "
-            f"{X_source.shape[0]} rows; they must match (-1 marks unlabelled rows)."
+            f"{n_source} rows; they must match (-1 marks unlabelled rows)."
         )
     labeled = ~unlabeled_mask(y_source)
     return X_source, y_source, labeled
 
 
-def _read_pairs(pairs):
+def _read_pairs(pairs, raw_source: bool = False, raw_target: bool = False):
     if pairs is None:
         return None, None
     if isinstance(pairs, Pairs):
@@ -330,24 +336,27 @@ def _read_pairs(pairs):
             "pairs must be a skdatn.Pairs or a tuple (X_pairs_source, X_pairs_target), "
             f"got {type(pairs).__name__}."
         )
-    source = _check_rows(source, "pairs (source side)", ensure_min_samples=0)
-    target = _check_rows(target, "pairs (target side)", ensure_min_samples=0)
-    if source.shape[0] != target.shape[0]:
+    read_source = check_raw_rows if raw_source else _check_rows
+    read_target = check_raw_rows if raw_target else _check_rows
+    source = read_source(source, "pairs (source side)", ensure_min_samples=0)
+    target = read_target(target, "pairs (target side)", ensure_min_samples=0)
+    n_source, n_target = _num_samples(source), _num_samples(target)
+    if n_source != n_target:
         raise ValueError(
             f"The two sides of pairs must have the same number of rows (row i of one "
-            f"is row i of the other); got {source.shape[0]} source rows and "
-            f"{target.shape[0]} target rows."
+            f"is row i of the other); got {n_source} source rows and "
+            f"{n_target} target rows."
         )
-    if source.shape[0] < MIN_PAIRS:
+    if n_source < MIN_PAIRS:
         raise ValueError(
-            f"pairs has {source.shape[0]} row(s); at least {MIN_PAIRS} are needed "
+            f"pairs has {n_source} row(s); at least {MIN_PAIRS} are needed "
             f"(the map G learnt from one pair sends every target row to the same "
             f"class). Give more pairs, or pairs=None."
         )
     return source, target
 
 
-def _read_unlabeled(X_unlabeled):
+def _read_unlabeled(X_unlabeled, raw: bool = False):
     if X_unlabeled is None:
         return None
     if isinstance(X_unlabeled, Pairs):
@@ -362,7 +371,7 @@ def _read_unlabeled(X_unlabeled):
             )
         check_not_holder(X_unlabeled.X, "X_unlabeled (the X of its skdatn.Domain)")
         X_unlabeled = X_unlabeled.X
-    return _check_rows(X_unlabeled, "X_unlabeled")
+    return (check_raw_rows if raw else _check_rows)(X_unlabeled, "X_unlabeled")
 
 
 def _warn_slicing_risk(n_rows: int, raw: dict) -> None:
@@ -374,13 +383,12 @@ def _warn_slicing_risk(n_rows: int, raw: dict) -> None:
         )
         if any(_count(side) == str(n_rows) for side in sides):
             holder = "skdatn.Pairs" if name == "pairs" else "skdatn.Domain"
-            warnings.warn(
+            warn(
                 f"{name} has exactly as many rows as X ({n_rows}). scikit-learn's "
                 f"model selection (cross_val_score, GridSearchCV, ...) slices such "
                 f"fit parameters together with X, which silently drops transfer "
                 f"data. Wrap it in {holder} to keep it whole.",
                 SlicingRiskWarning,
-                stacklevel=5,  # the caller of fit (past _fit_context)
             )
 
 
@@ -433,18 +441,22 @@ def _raw_names(X_source, pairs, X_unlabeled):
 
 def read_transfer_inputs(
     n_rows: int,
-    n_features: int,
+    n_features: int | None,
     *,
     X_source=None,
     y_source=None,
     pairs=None,
     X_unlabeled=None,
     feature_names=None,
+    raw_source: bool = False,
+    raw_target: bool = False,
 ) -> TransferInputs:
-    """Read, validate and copy the transfer inputs of ``fit``.
+    """Read and validate the transfer inputs of ``fit``.
 
     ``n_rows``, ``n_features`` and ``feature_names`` (its column names, or
-    None) describe the labelled target rows ``X``.
+    None) describe the labelled target rows ``X``. The rows of a domain
+    with a preprocessor (``raw_source``, ``raw_target``) are taken as given
+    (:func:`check_raw_rows`): their preprocessor's output is checked later.
     """
     _warn_slicing_risk(
         n_rows,
@@ -455,28 +467,28 @@ def read_transfer_inputs(
             "X_unlabeled": X_unlabeled,
         },
     )
-    Xs, ys, labeled = _read_source(X_source, y_source)
-    ps, pt = _read_pairs(pairs)
-    Xu = _read_unlabeled(X_unlabeled)
+    Xs, ys, labeled = _read_source(X_source, y_source, raw_source)
+    ps, pt = _read_pairs(pairs, raw_source, raw_target)
+    Xu = _read_unlabeled(X_unlabeled, raw_target)
     names_s, names_ps, names_pt, names_u = _raw_names(X_source, pairs, X_unlabeled)
     check_names("pairs (source side)", names_ps, "X_source", names_s)
     check_names("pairs (target side)", names_pt, "X", feature_names)
     check_names("X_unlabeled", names_u, "X", feature_names)
 
-    if Xs is not None and ps is not None and Xs.shape[1] != ps.shape[1]:
+    # Rows for a preprocessor may have no columns (documents); where both
+    # sides have columns, they must agree.
+    n_s, n_ps = n_columns(Xs), n_columns(ps)
+    if Xs is not None and ps is not None and None not in (n_s, n_ps) and n_s != n_ps:
         raise ValueError(
-            f"pairs (source side) has {ps.shape[1]} features but X_source has "
-            f"{Xs.shape[1]}; both are source-domain rows."
+            f"pairs (source side) has {n_ps} features but X_source has "
+            f"{n_s}; both are source-domain rows."
         )
-    if pt is not None and pt.shape[1] != n_features:
-        raise ValueError(
-            f"pairs (target side) has {pt.shape[1]} features but X has "
-            f"{n_features}; both are target-domain rows."
-        )
-    if Xu is not None and Xu.shape[1] != n_features:
-        raise ValueError(
-            f"X_unlabeled has {Xu.shape[1]} features but X has {n_features}; "
-            f"both are target-domain rows."
-        )
+    for name, rows in (("pairs (target side)", pt), ("X_unlabeled", Xu)):
+        n = n_columns(rows)
+        if rows is not None and None not in (n, n_features) and n != n_features:
+            raise ValueError(
+                f"{name} has {n} features but X has {n_features}; "
+                f"both are target-domain rows."
+            )
     source_names = names_s if names_s is not None else names_ps
     return TransferInputs(Xs, ys, labeled, ps, pt, Xu, source_names)

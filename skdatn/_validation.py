@@ -6,14 +6,23 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._holders import (
     Domain,
     TransferInputs,
     _conversion_problem,
     check_not_holder,
+    check_raw_rows,
     read_transfer_inputs,
     reword_array_error,
 )
@@ -36,12 +45,45 @@ TRANSFER_FIT_REQUEST = {
 class ValidatedFit:
     """What :func:`validate_transfer_fit` returns."""
 
-    X: object  #: the validated labelled target rows (array or sparse matrix)
+    X: object  #: the validated labelled target rows (array, sparse matrix, or raw)
     y: np.ndarray  #: their labels
     inputs: TransferInputs  #: the source, pairs and unlabelled rows, read
     classes: np.ndarray  #: the labelled source rows' classes if any, else y's
     y_codes: np.ndarray  #: class codes of y
     ys_codes: np.ndarray | None  #: class codes of the labelled source rows
+    #: What validation set on the estimator: ``n_features_in_`` (None when X
+    #: has no columns, e.g. documents) and ``feature_names_in_`` (None without).
+    n_features_in: int | None = None
+    feature_names_in: np.ndarray | None = None
+
+    def rows(self, indices) -> ValidatedFit:
+        """The same fit on the rows ``indices`` of ``X`` (a fold of a search):
+        the transfer inputs are kept as read, the labels encoded again."""
+        X = _safe_indexing(self.X, indices)
+        y = self.y[indices]
+        classes, y_codes, ys_codes = encode_labels(y, self.inputs)
+        return ValidatedFit(
+            X,
+            y,
+            self.inputs,
+            classes,
+            y_codes,
+            ys_codes,
+            self.n_features_in,
+            self.feature_names_in,
+        )
+
+    def set_on(self, estimator) -> None:
+        """Set ``n_features_in_`` and ``feature_names_in_`` on ``estimator`` as
+        validating these rows would (deleting them where they do not apply)."""
+        for name, value in (
+            ("n_features_in_", self.n_features_in),
+            ("feature_names_in_", self.feature_names_in),
+        ):
+            if value is None:
+                estimator.__dict__.pop(name, None)
+            else:
+                setattr(estimator, name, value)
 
 
 def validate_transfer_fit(
@@ -62,6 +104,12 @@ def validate_transfer_fit(
     ``y_source`` (forgotten labels; a source meant to be unlabelled is given as
     ``Domain(X_source)``).
 
+    A domain with a preprocessor (the estimator's ``target_preprocessor`` or
+    ``source_preprocessor`` set) takes its rows as given, anything that the
+    preprocessor takes (documents for a vectoriser, a DataFrame for a
+    ColumnTransformer): only their number is checked here, and the
+    preprocessor's output is validated when the fit applies it.
+
     Sets ``n_features_in_`` on ``estimator`` (through ``validate_data``) and
     returns a :class:`ValidatedFit`.
     """
@@ -70,10 +118,18 @@ def validate_transfer_fit(
     check_not_holder(
         y, "y", "an array-like of labels of shape (n_samples,)", reject_none=False
     )
+    raw_target = _has_preprocessor(estimator, "target_preprocessor")
     try:
-        X, y = validate_data(
-            estimator, X, y, accept_sparse=accept_sparse, dtype=(np.float64, np.float32)
-        )
+        if raw_target:
+            X, y = _validate_raw(estimator, X, y)
+        else:
+            X, y = validate_data(
+                estimator,
+                X,
+                y,
+                accept_sparse=accept_sparse,
+                dtype=(np.float64, np.float32),
+            )
     except (ValueError, TypeError) as exc:
         reworded = _naming_X(exc, X)
         if reworded is None:
@@ -85,19 +141,45 @@ def validate_transfer_fit(
         raise ValueError(f"Invalid y: labels must be comparable: {exc}") from exc
     except ValueError as exc:
         raise ValueError(f"Invalid y: {exc}") from exc
+    n_features = getattr(estimator, "n_features_in_", None)
+    names = getattr(estimator, "feature_names_in_", None)
     inputs = read_transfer_inputs(
-        X.shape[0],
-        X.shape[1],
+        len(y),
+        n_features,
         X_source=X_source,
         y_source=y_source,
         pairs=pairs,
         X_unlabeled=X_unlabeled,
-        feature_names=getattr(estimator, "feature_names_in_", None),
+        feature_names=names,
+        raw_source=_has_preprocessor(estimator, "source_preprocessor"),
+        raw_target=raw_target,
     )
     if source_labels_needed:
         check_source_labels_given(X_source, y_source)
     classes, y_codes, ys_codes = encode_labels(y, inputs)
-    return ValidatedFit(X, y, inputs, classes, y_codes, ys_codes)
+    return ValidatedFit(X, y, inputs, classes, y_codes, ys_codes, n_features, names)
+
+
+def _has_preprocessor(estimator, name: str) -> bool:
+    return getattr(estimator, name, None) is not None
+
+
+def _validate_raw(estimator, X, y):
+    """The labelled target rows as given, for the target preprocessor: their
+    number matches ``y``'s; ``n_features_in_`` and ``feature_names_in_`` are set
+    where X has columns (an array, a DataFrame), removed where it has none."""
+    for name in ("n_features_in_", "feature_names_in_"):
+        estimator.__dict__.pop(name, None)
+    X = check_raw_rows(X, "X")
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
+        )
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(X, y)
+    _check_n_features(estimator, X, reset=True)
+    _check_feature_names(estimator, X, reset=True)
+    return X, y
 
 
 def check_source_labels_given(X_source, y_source) -> None:
@@ -119,6 +201,12 @@ def validate_target_rows(estimator, X, *, dtype=np.float64):
     keeps float32 rows as they are (no float64 copy of the whole matrix)."""
     check_is_fitted(estimator)
     check_not_holder(X, "X", reject_none=False)
+    if getattr(estimator, "target_preprocessor_", None) is not None:
+        # Rows for the fitted preprocessor, as given (its output is checked).
+        X = check_raw_rows(X, "X")
+        _check_n_features(estimator, X, reset=False)
+        _check_feature_names(estimator, X, reset=False)
+        return X
     try:
         return validate_data(
             estimator, X, reset=False, accept_sparse=SPARSE_FORMATS, dtype=dtype

@@ -10,7 +10,7 @@ import torch
 from conftest import FAST
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skdatn import DATNClassifier, Domain, Pairs, SlicingRiskWarning
+from skdatn import PAPER_SETTINGS, DATNClassifier, Domain, Pairs, SlicingRiskWarning
 
 
 def fit(task, **params):
@@ -28,7 +28,7 @@ def raw_fit_params(task):
 
 
 def test_fitted_attributes(task):
-    clf = fit(task)
+    clf = fit(task, **PAPER_SETTINGS)  # the paper's stages (no self-training)
     d = FAST["hidden_layer_sizes"][-1]
     assert clf.variant_ == "DATN"
     assert_array_equal(clf.classes_, np.unique(task.y))
@@ -298,7 +298,7 @@ def test_pickle_round_trip(task):
 
 def test_verbose_prints_progress_to_stderr(task, capsys):
     n = FAST["pretrain_epochs"]
-    fit(task, verbose=1)
+    fit(task, verbose=1, **PAPER_SETTINGS)  # the paper's three stages
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = [x for x in captured.err.splitlines() if x.startswith("[skdatn]")]
@@ -310,12 +310,12 @@ def test_verbose_prints_progress_to_stderr(task, capsys):
         lines[0],
     )
     assert lines[2].startswith("[skdatn] fine-tuning: ")
-    fit(task, verbose=2)
+    fit(task, verbose=2, **PAPER_SETTINGS)
     err = capsys.readouterr().err
     assert f"[skdatn] finetune epoch 1/{FAST['finetune_epochs']} (" in err
     assert "trans=" in err
     lines = [x for x in err.splitlines() if x.startswith("[skdatn]")]
-    assert len(lines) == 3 + len(fit(task).history_)
+    assert len(lines) == 3 + len(fit(task, **PAPER_SETTINGS).history_)
     fit(task)
     assert capsys.readouterr().err == ""
 
@@ -344,8 +344,11 @@ def test_early_stopping_and_epoch_counts(task):
         task, pretrain_epochs=500, finetune_epochs=500, tol=0.5, n_iter_no_change=2
     )
     assert clf.n_iter_ < 100
-    everything = fit(task, pretrain_epochs=7, finetune_epochs=5, n_iter_no_change=None)
+    epochs = {"pretrain_epochs": 7, "finetune_epochs": 5, "n_iter_no_change": None}
+    everything = fit(task, **epochs, **PAPER_SETTINGS)
     assert everything.n_iter_ == 7 + 7 + 5
+    # One round of self-training (the default) trains the target pathway again.
+    assert fit(task, **epochs).n_iter_ == 7 + 7 + 5 + 7 + 5
 
 
 def test_feature_names_out(task):
@@ -472,7 +475,9 @@ def test_minibatch_epochs_have_one_step_per_batch(task, monkeypatch):
         return original(dom, *args, **kwargs)
 
     monkeypatch.setattr(training, "_gather", counting)
-    clf = fit(task, batch_size=16, pretrain_epochs=1, finetune_epochs=1)
+    clf = fit(
+        task, batch_size=16, pretrain_epochs=1, finetune_epochs=1, **PAPER_SETTINGS
+    )
     n_source = len(task.X_source.X) + len(task.pairs.source)
     n_target = len(task.X) + len(task.X_unlabeled.X) + len(task.pairs.target)
     per_epoch = [

@@ -2,29 +2,35 @@
 
 import inspect
 import io
+import warnings
 
 import joblib
 import numpy as np
 import pytest
 from conftest import FAST, search_beside_grid_search, settings_of
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.model_selection import KFold
+from numpydoc.docscrape import ClassDoc
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdatn import (
+    BalancedKFold,
     DATNClassifier,
     DATNClassifierCV,
     NegativeTransferWarning,
+    SlicingRiskWarning,
+    TrainingDivergedError,
     held_out_log_loss,
     load,
     save,
 )
 from skdatn._datn_cv import _SHARED
 from skdatn._model_selection import calibrated_log_loss
+from skdatn._validation import validate_transfer_fit
 from skdatn.benchmark._controls import noise_source, shuffle_pairs
 
-GRID = {"alpha": [0, 1, 5], "beta": [0, 0.5, 2]}
+GRID = {"alpha": [0.0, 1.0, 5.0], "beta": [0.0, 0.5, 2.0]}
 
 
 def test_equals_grid_search(task):
@@ -45,6 +51,12 @@ def test_equals_grid_search(task):
     assert (clf.cv_results_["mean_fit_time"] > 0).all()
     assert clf.best_params_ == search.best_params_
     assert clf.best_score_ == search.best_score_
+    assert clf.best_index_ == search.best_index_
+    assert clf.n_splits_ == search.n_splits_ == 3
+    assert clf.refit_time_ > 0 and not clf.fallback_
+    for key in ("param_alpha", "param_beta"):  # float columns, as GridSearchCV's
+        assert clf.cv_results_[key].dtype == search.cv_results_[key].dtype == float
+        assert_array_equal(clf.cv_results_[key], search.cv_results_[key])
     assert (clf.alpha_, clf.beta_) == (
         search.best_params_["alpha"],
         search.best_params_["beta"],
@@ -67,9 +79,8 @@ def test_refit_is_a_plain_datn_fit(task):
     plain = DATNClassifier(alpha=2, beta=1, **settings_of(clf)).fit(
         task.X, task.y, **task.fit_params
     )
-    # The extensions beyond the paper are on by default here (not in DATNClassifier).
+    # The extensions beyond the paper are on by default, in both estimators.
     assert clf.n_pairs_labeled_ > 0 and clf.n_pseudo_labeled_ > 0
-    assert DATNClassifier().get_params()["pair_label_share"] == 0
     assert clf.variant_ == "DATN"
     assert_array_equal(clf.G_, plain.G_)
     assert_array_equal(clf.predict_proba(task.X_test), plain.predict_proba(task.X_test))
@@ -114,16 +125,61 @@ def test_parallel_search_gives_the_sequential_results(task, backend):
     )
 
 
-def test_shared_parameters_have_the_estimators_defaults():
-    # DATNClassifierCV's signature takes DATNClassifier's parameters and
-    # defaults, but for the extensions beyond the paper, which only the CV
-    # turns on.
-    cv_sig = inspect.signature(DATNClassifierCV.__init__).parameters
-    est_sig = inspect.signature(DATNClassifier.__init__).parameters
-    assert _SHARED
-    differ = {n for n in _SHARED if cv_sig[n].default != est_sig[n].default}
-    assert differ == {"pair_label_share", "self_training"}
-    assert all(est_sig[n].default == 0 < cv_sig[n].default for n in differ)
+def test_defaults_search_the_estimators_defaults(mfeat_task):
+    """DATNClassifierCV() and GridSearchCV(DATNClassifier(), its grid) with the
+    same folds and scorer give the same scores: one model, one set of defaults."""
+    t = mfeat_task
+    settings = {**FAST, "pretrain_epochs": 10, "finetune_epochs": 5}
+    clf = DATNClassifierCV(**settings).fit(t.X, t.y, **t.fit_params)
+    defaults = DATNClassifierCV().get_params()
+    search = GridSearchCV(
+        DATNClassifier(**settings),
+        {"alpha": list(defaults["alphas"]), "beta": list(defaults["betas"])},
+        cv=BalancedKFold(defaults["cv"], random_state=settings["random_state"]),
+        scoring=held_out_log_loss,
+    ).fit(t.X, t.y, **t.fit_params)
+    for key in ("mean_test_score", "split0_test_score", "split4_test_score"):
+        assert_array_equal(clf.cv_results_[key], search.cv_results_[key], err_msg=key)
+    # The candidates that use the unlabelled rows (beta > 0) self-train in the
+    # folds, as the standalone fits do: without it, only their scores change.
+    plain = DATNClassifierCV(**settings, self_training=0).fit(t.X, t.y, **t.fit_params)
+    uses = clf.cv_results_["param_beta"] > 0
+    scores, plain_scores = (c.cv_results_["mean_test_score"] for c in (clf, plain))
+    assert_array_equal(scores[~uses], plain_scores[~uses])
+    assert not np.isin(scores[uses], plain_scores[uses]).any()
+
+
+def test_signature_is_explicit_and_agrees_with_the_estimators():
+    """Every parameter written out, keyword-only; each shared one with
+    DATNClassifier's default and docstring entry, word for word."""
+    cv_sig = inspect.signature(DATNClassifierCV).parameters
+    est_sig = inspect.signature(DATNClassifier).parameters
+    assert all(p.kind is p.KEYWORD_ONLY for p in cv_sig.values())
+    assert _SHARED and set(_SHARED) <= set(cv_sig)
+    assert set(cv_sig) - set(_SHARED) == {
+        "alphas",
+        "betas",
+        "cv",
+        "scoring",
+        "fallback",
+        "error_score",
+        "n_jobs",
+    }
+    for name in _SHARED:
+        assert cv_sig[name].default == est_sig[name].default, name
+    cv_doc, est_doc = (
+        # An entry "a, b : ..." documents two parameters.
+        {n: p for p in ClassDoc(cls)["Parameters"] for n in p.name.split(", ")}
+        for cls in (DATNClassifierCV, DATNClassifier)
+    )
+    assert list(cv_doc) == list(cv_sig)
+    for name in _SHARED:
+        if name == "verbose":  # the search's own levels
+            continue
+        assert (cv_doc[name].type, cv_doc[name].desc) == (
+            est_doc[name].type,
+            est_doc[name].desc,
+        ), name
 
 
 # ------------------------------------------------------------ the guard
@@ -152,7 +208,7 @@ def test_falls_back_to_the_target_only_model_when_the_source_is_useless(
     extra = folds if pair_label_share else 0
     assert clf.n_pretrainings_ == groups + folds * groups + extra + 1
     assert w[0].filename == __file__  # the warning points at the caller's fit
-    assert clf.variant_ == "SSDAE"
+    assert clf.variant_ == "SSDAE" and clf.fallback_
     assert clf.target_only_score_ > clf.transfer_score_
     assert clf.source_net_ is None and clf.n_source_features_in_ is None
     assert clf.source_preprocessor_ is None
@@ -183,7 +239,7 @@ def test_keeps_the_transfer_model_when_the_source_helps(mfeat_task, recwarn):
     t = mfeat_task
     clf = _search()
     clf.fit(t.X, t.y, **t.fit_params)
-    assert clf.variant_ in ("DATN", "DATN_sup")
+    assert clf.variant_ in ("DATN", "DATN_sup") and not clf.fallback_
     assert clf.transfer_score_ > clf.target_only_score_
     assert clf.best_score_ == clf.cv_results_["mean_test_score"].max()
     assert not [w for w in recwarn if w.category is NegativeTransferWarning]
@@ -198,10 +254,12 @@ def test_guard_scores_pool_the_held_out_predictions(task):
     clf = _search(cv=cv).fit(task.X, task.y, **task.fit_params)
     probas, held = [], []
     for train, test in cv.split(task.X, task.y):
-        est = DATNClassifier(beta=1, **FAST)
-        run = est._prepare_fit(
-            task.X[train], task.y[train], y_source=None, **task.fit_params
+        # The target-only model learns no label from the source.
+        est = DATNClassifier(beta=1, pair_label_share=0, **FAST)
+        fit = validate_transfer_fit(
+            est, task.X[train], task.y[train], **task.fit_params
         )
+        run = est._prepare_fit(fit)
         est._pretrain(run)
         est._finetune_target_only(run)
         probas.append(est.predict_proba(task.X[test]))
@@ -296,3 +354,111 @@ def test_groups_reach_a_group_splitter(task):
     assert sorted(held_out) == sorted([6, n - 6])  # each held-out fold is one group
     with pytest.raises(ValueError, match="groups"):
         DATNClassifierCV(**params).fit(task.X, task.y, **task.fit_params)
+
+
+# ------------------------------------------------- scikit-learn's search API
+
+
+def test_groups_are_routed_to_the_inner_splitter(task):
+    """A nested cross_val_score routes groups to the inner GroupKFold."""
+    from sklearn import config_context
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    n = len(task.y)
+    groups = np.arange(n) % 3
+    seen = []
+
+    class RecordingGroupKFold(GroupKFold):
+        def split(self, X, y=None, groups=None):
+            seen.append(None if groups is None else len(groups))
+            return super().split(X, y, groups)
+
+    inner = DATNClassifierCV(
+        alphas=[1.0], betas=[1.0], cv=RecordingGroupKFold(2), fallback=False, **FAST
+    )
+    params = {**task.fit_params, "groups": groups}
+    with config_context(enable_metadata_routing=True):
+        scores = cross_val_score(inner, task.X, task.y, cv=KFold(2), params=params)
+    assert scores.shape == (2,)
+    # Each outer fit split its own training rows (half of them) by their groups.
+    assert seen == [n // 2, n - n // 2]
+    with config_context(enable_metadata_routing=True):
+        routing = inner.get_metadata_routing()
+        assert routing.consumes("fit", ["groups", "X_source"]) == {
+            "groups",
+            "X_source",
+        }
+
+
+def _picky_scorer(estimator, X, y):
+    """A scorer that fails on the candidates with alpha > 1."""
+    if estimator.alpha > 1:
+        raise RuntimeError("no score for this candidate")
+    return held_out_log_loss(estimator, X, y)
+
+
+def _failing_candidates(alphas=(1.0, 2.0), **params):
+    return DATNClassifierCV(
+        alphas=alphas,
+        betas=[1.0],
+        cv=KFold(2),
+        scoring=_picky_scorer,
+        fallback=False,
+        **{**FAST, **params},
+    )
+
+
+def test_error_score_sets_a_failed_candidates_scores(task):
+    from sklearn.exceptions import FitFailedWarning
+
+    clf = _failing_candidates()
+    with pytest.warns(FitFailedWarning, match="2 of the 4 fits failed") as w:
+        clf.fit(task.X, task.y, **task.fit_params)
+    assert w[0].filename == __file__
+    assert np.isnan(clf.cv_results_["mean_test_score"][1])
+    assert list(clf.cv_results_["rank_test_score"]) == [1, 2]
+    assert clf.best_index_ == 0 and clf.alpha_ == 1.0
+    clf = _failing_candidates(error_score=-99.0)
+    with pytest.warns(FitFailedWarning, match="no score for this candidate"):
+        clf.fit(task.X, task.y, **task.fit_params)
+    assert clf.cv_results_["split0_test_score"][1] == -99.0
+    with pytest.raises(RuntimeError, match="no score"):
+        _failing_candidates(error_score="raise").fit(task.X, task.y, **task.fit_params)
+    with pytest.raises(ValueError, match="All the 2 fits failed"):
+        _failing_candidates(alphas=[2.0]).fit(task.X, task.y, **task.fit_params)
+    # A diverging training is a failure like any other.
+    diverging = {"solver": "sgd", "learning_rate": 1e6, "error_score": "raise"}
+    with pytest.raises(TrainingDivergedError):
+        _failing_candidates(alphas=[1.0], **diverging).fit(
+            task.X, task.y, **task.fit_params
+        )
+
+
+def test_inputs_are_validated_once_per_fit(task, monkeypatch):
+    """The folds and the refit reuse what fit read; its warnings come once and
+    point at the caller's line."""
+    import skdatn._validation as validation
+
+    calls = []
+    read = validation.read_transfer_inputs
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(validation, "read_transfer_inputs", counting)
+    n = len(task.y)
+    X_source = task.X_source.X[:n]  # as many rows as X: a slicing risk
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _search(cv=KFold(2)).fit(
+            task.X,
+            task.y,
+            X_source=X_source,
+            y_source=task.X_source.y[:n],
+            pairs=task.pairs,
+        )
+    assert len(calls) == 1
+    risks = [w for w in caught if w.category is SlicingRiskWarning]
+    assert len(risks) == 2  # X_source and y_source, once each
+    assert {w.filename for w in risks} == {__file__}

@@ -8,11 +8,15 @@ import scipy.sparse as sp
 from conftest import FAST, search_beside_grid_search
 from numpy.testing import assert_array_equal
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skdatn import DATNClassifier, save
+from skdatn import DATNClassifier, DATNClassifierCV, Domain, Pairs, save
 
 
 class RowCounter(TransformerMixin, BaseEstimator):
@@ -114,3 +118,131 @@ def test_bad_preprocessor_and_save(task):
     clf.fit(task.X, task.y, **task.fit_params)
     with pytest.raises(TypeError, match="joblib or pickle"):
         save(clf, io.BytesIO())
+
+
+# ------------------------------------------------------ raw inputs, seeding
+
+
+def _documents(X, vocabulary):
+    """One string per row: each word of ``vocabulary`` whose column is above
+    the row's median, a bag of words built from numeric rows."""
+    rows = np.asarray(X)
+    return [
+        " ".join(vocabulary[: rows.shape[1]][row > np.median(row)]) or "none"
+        for row in rows
+    ]
+
+
+def _text_task(task):
+    """``task`` as documents: the source in one vocabulary, the target in another."""
+    source_words = np.array([f"s{i}" for i in range(12)])
+    target_words = np.array([f"t{i}" for i in range(7)])
+    return {
+        "X": _documents(task.X, target_words),
+        "X_source": Domain(_documents(task.X_source.X, source_words), task.X_source.y),
+        "pairs": Pairs(
+            _documents(task.pairs.source, source_words),
+            _documents(task.pairs.target, target_words),
+        ),
+        "X_unlabeled": Domain(_documents(task.X_unlabeled.X, target_words)),
+        "X_test": _documents(task.X_test, target_words),
+    }
+
+
+def _vectorizer():
+    return TfidfVectorizer(token_pattern=r"\S+")
+
+
+@pytest.mark.parametrize("cls", [DATNClassifier, DATNClassifierCV])
+def test_documents_through_a_vectoriser_per_domain(task, cls):
+    """Lists of strings in every input of a domain with a vectoriser."""
+    docs = _text_task(task)
+    params = {**FAST, "source_preprocessor": _vectorizer()}
+    if cls is DATNClassifierCV:
+        params.update(alphas=[1.0], betas=[0.0, 1.0], cv=KFold(2))
+    clf = cls(target_preprocessor=_vectorizer(), **params)
+    X_test = docs.pop("X_test")
+    clf.fit(docs.pop("X"), task.y, **docs)
+    assert clf.predict(X_test).shape == (len(X_test),)
+    assert clf.predict_proba(X_test[:3]).shape == (3, len(clf.classes_))
+    assert clf.transform(X_test[:2]).shape == (2, FAST["hidden_layer_sizes"][-1])
+    assert clf.transform_source(["s1 s2"]).shape == (1, 16)
+    # Documents have no columns: no n_features_in_, no source feature count.
+    assert not hasattr(clf, "n_features_in_")
+    assert clf.n_source_features_in_ is None
+    assert clf.target_preprocessor_.vocabulary_.keys() <= {f"t{i}" for i in range(7)}
+
+
+def test_documents_need_their_domains_preprocessor(task):
+    docs = _text_task(task)
+    # Documents in the source without a source preprocessor: the source's error.
+    clf = DATNClassifier(target_preprocessor=_vectorizer(), **FAST)
+    docs.pop("X_test")
+    with pytest.raises(ValueError, match="Invalid X_source: expected an array-like"):
+        clf.fit(docs.pop("X"), task.y, **docs)
+
+
+def test_preprocessor_failures_name_the_domain(task):
+    docs = _text_task(task)
+    docs.pop("X_test")
+    clf = DATNClassifier(
+        target_preprocessor=TfidfVectorizer(stop_words=[f"t{i}" for i in range(7)]),
+        source_preprocessor=_vectorizer(),
+        **FAST,
+    )
+    with pytest.raises(ValueError, match="target_preprocessor .* target rows"):
+        clf.fit(docs.pop("X"), task.y, **docs)
+
+
+def test_the_preprocessors_output_is_validated(task):
+    def with_nan(X):
+        X = np.array(X, dtype=float)
+        X[0, 0] = np.nan
+        return X
+
+    clf = DATNClassifier(target_preprocessor=FunctionTransformer(with_nan), **FAST)
+    with pytest.raises(ValueError, match="FunctionTransformer gave invalid values"):
+        clf.fit(task.X, task.y, **task.fit_params)
+
+
+def test_a_dataframe_reaches_its_column_transformer(task):
+    pd = pytest.importorskip("pandas")
+    columns = [f"c{i}" for i in range(task.X.shape[1])]
+    frame = pd.DataFrame(task.X, columns=columns)
+    frame["kind"] = np.where(task.y == task.y[0], "a", "b")  # a text column
+    unlabeled = pd.DataFrame(task.X_unlabeled.X, columns=columns).assign(kind="a")
+    pairs_target = pd.DataFrame(task.pairs.target, columns=columns).assign(kind="b")
+    numeric = ColumnTransformer([("num", StandardScaler(), columns)])
+    clf = DATNClassifier(target_preprocessor=numeric, **FAST)
+    clf.fit(
+        frame,
+        task.y,
+        X_source=task.X_source,
+        pairs=Pairs(task.pairs.source, pairs_target),
+        X_unlabeled=Domain(unlabeled),
+    )
+    assert list(clf.feature_names_in_) == [*columns, "kind"]
+    test = pd.DataFrame(task.X_test, columns=columns).assign(kind="a")
+    assert clf.predict(test).shape == (len(test),)
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(test[["kind", *columns]])
+
+
+def test_random_states_inside_a_pipeline_are_seeded(task):
+    """A step's random_state left at None is drawn from the estimator's."""
+    reduce = make_pipeline(StandardScaler(), TruncatedSVD(3, algorithm="randomized"))
+    fits = [
+        DATNClassifier(target_preprocessor=reduce, **FAST).fit(
+            task.X, task.y, **task.fit_params
+        )
+        for _ in range(2)
+    ]
+    seeds = [f.target_preprocessor_[-1].random_state for f in fits]
+    assert isinstance(seeds[0], int) and seeds[0] == seeds[1]
+    assert reduce[-1].random_state is None  # the parameter is left alone
+    assert_array_equal(fits[0].transform(task.X_test), fits[1].transform(task.X_test))
+    # A set random_state is kept.
+    kept = make_pipeline(TruncatedSVD(3, random_state=7))
+    clf = DATNClassifier(target_preprocessor=kept, **FAST)
+    clf.fit(task.X, task.y, **task.fit_params)
+    assert clf.target_preprocessor_[-1].random_state == 7

@@ -55,7 +55,7 @@ def test_confident_rows_keeps_a_share_of_each_predicted_class():
 
 
 def test_rounds_label_a_growing_share_with_the_models_predictions(task, seen):
-    clf = fit(task, self_training=2, pseudo_label_share=0.6)
+    clf = fit(task, self_training=2, pseudo_label_share=0.6, pair_label_share=0)
     assert [s for _, s, _, _ in seen] == pytest.approx([0.3, 0.6])
     n_unlabeled = task.X_unlabeled.X.shape[0]
     n_classes = len(clf.classes_)
@@ -128,9 +128,9 @@ def test_sparse_unlabelled_rows_and_a_preprocessor(task):
     assert clf.n_pseudo_labeled_ > 0 and clf.score(task.X_test, task.y_test) > 0.5
 
 
-def test_the_search_selects_without_self_training_and_the_refit_self_trains(task):
-    """The folds of DATNClassifierCV fine-tune without self-training (its scores
-    are GridSearchCV's over the paper's DATN); the refit on all rows self-trains."""
+def test_the_search_self_trains_in_its_folds_and_its_refit(task):
+    """The candidates of DATNClassifierCV self-train in every fold, as
+    GridSearchCV's fits of DATNClassifier do; the refit on all rows too."""
     grid = {"alpha": [0.5, 2.0], "beta": [0.5, 1.0]}  # beta=0 would not self-train
     clf, search = search_beside_grid_search(task, FAST, grid, self_training=1)
     assert_array_equal(
@@ -144,7 +144,7 @@ def test_the_search_selects_without_self_training_and_the_refit_self_trains(task
 
 def test_pairs_are_labelled_by_the_pretrained_source_pathway(task, seen):
     # No fine-tuning: the fitted source pathway is the pretrained one.
-    clf = fit(task, pair_label_share=0.5, finetune_epochs=0)
+    clf = fit(task, pair_label_share=0.5, finetune_epochs=0, self_training=0)
     ((proba, share, rows, codes),) = seen
     n_pairs = task.pairs.source.shape[0]
     assert share == 0.5 and proba.shape == (n_pairs, len(clf.classes_))
@@ -154,7 +154,7 @@ def test_pairs_are_labelled_by_the_pretrained_source_pathway(task, seen):
         predicted = clf.source_net_.logits(z).argmax(dim=1).numpy()
     assert_array_equal(predicted, codes)
     # The labelled pairs change the model; none without labelled source rows.
-    plain = fit(task, finetune_epochs=0)
+    plain = fit(task, finetune_epochs=0, self_training=0, pair_label_share=0)
     assert plain.n_pairs_labeled_ == 0
     assert not np.allclose(
         plain.predict_proba(task.X_test), clf.predict_proba(task.X_test)

@@ -12,8 +12,11 @@ from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import skdatn._datn
-from skdatn import DATNClassifier, DATNClassifierCV
+from skdatn import PAPER_SETTINGS, DATNClassifier, DATNClassifierCV
 from skdatn._threads import limit_threads, resolve_n_threads
+
+#: One pretraining per pathway (no self-training): the paper's DATN.
+PAPER = PAPER_SETTINGS
 
 
 def blas_threads():
@@ -116,7 +119,9 @@ def test_overlapping_threads_restore_the_process_settings(torch_threads):
 
 
 def test_fit_and_predict_use_n_threads_and_restore(task, torch_threads, seen_threads):
-    clf = DATNClassifier(n_threads=1, **FAST).fit(task.X, task.y, **task.fit_params)
+    clf = DATNClassifier(n_threads=1, **PAPER, **FAST).fit(
+        task.X, task.y, **task.fit_params
+    )
     assert seen_threads == [1, 1]  # source, then target pretraining
     assert torch.get_num_threads() == torch_threads
 
@@ -130,13 +135,15 @@ def test_fit_and_predict_use_n_threads_and_restore(task, torch_threads, seen_thr
 
 
 def test_default_is_one_thread(task, torch_threads, seen_threads):
-    DATNClassifier(**FAST).fit(task.X, task.y, **task.fit_params)
+    DATNClassifier(**PAPER, **FAST).fit(task.X, task.y, **task.fit_params)
     assert seen_threads == [1, 1]
     assert torch.get_num_threads() == torch_threads
 
 
 def test_none_leaves_the_main_threads_setting(task, torch_threads, seen_threads):
-    DATNClassifier(n_threads=None, **FAST).fit(task.X, task.y, **task.fit_params)
+    DATNClassifier(n_threads=None, **PAPER, **FAST).fit(
+        task.X, task.y, **task.fit_params
+    )
     assert seen_threads == [torch_threads, torch_threads]
 
 
@@ -153,12 +160,16 @@ def test_threading_backend_fits_use_one_thread_each(task, torch_threads, seen_th
     sequential search's scores."""
     grid = {"alpha": [0.5, 2], "beta": [0, 1]}
     cv = KFold(3, shuffle=True, random_state=0)
-    sequential = GridSearchCV(DATNClassifier(n_threads=None, **FAST), grid, cv=cv)
+    sequential = GridSearchCV(
+        DATNClassifier(n_threads=None, **PAPER, **FAST), grid, cv=cv
+    )
     sequential.fit(task.X, task.y, **task.fit_params)
     assert set(seen_threads) == {torch_threads}
     seen_threads.clear()
     with joblib.parallel_backend("threading", n_jobs=2):
-        threaded = GridSearchCV(DATNClassifier(n_threads=None, **FAST), grid, cv=cv)
+        threaded = GridSearchCV(
+            DATNClassifier(n_threads=None, **PAPER, **FAST), grid, cv=cv
+        )
         threaded.fit(task.X, task.y, **task.fit_params)
     # 4 x 3 fits in worker threads (1 thread), the refit in the main thread.
     assert seen_threads.count(1) == 2 * 4 * 3

@@ -87,10 +87,21 @@ def test_refit_that_diverges_discards_the_earlier_model(task):
 
 
 def test_cv_divergence_leaves_cv_unfitted_with_history(task):
-    clf = DATNClassifierCV(alphas=[1.0], betas=[1.0], cv=2, **{**FAST, **EXPLODE})
+    params = {"alphas": [1.0], "betas": [1.0], "cv": 2, **FAST, **EXPLODE}
+    clf = DATNClassifierCV(error_score="raise", **params)
     with pytest.raises(TrainingDivergedError) as info:
         clf.fit(task.X, task.y, **task.fit_params)
     assert clf.history_ == info.value.history
+    with pytest.raises(NotFittedError):
+        clf.predict(task.X_test)
+    # With error_score's default, every fit failed: the search says so, and a
+    # fitted search fitted again is left unfitted.
+    clf = DATNClassifierCV(**{**params, "solver": "adam", "learning_rate": 0.01})
+    clf.fit(task.X, task.y, **task.fit_params)
+    clf.set_params(**EXPLODE)
+    with pytest.raises(ValueError, match="All the 2 fits failed"):
+        clf.fit(task.X, task.y, **task.fit_params)
+    assert not hasattr(clf, "cv_results_") and not hasattr(clf, "history_")
     with pytest.raises(NotFittedError):
         clf.predict(task.X_test)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sklearn.exceptions import ConvergenceWarning
 
+from .. import DATNClassifier
 from ._analyses import ANALYSES, run_analyses
 from ._methods import GRIDS, available_methods
 from ._runner import row_key, run_benchmark, torch_threads
@@ -28,6 +29,9 @@ from ._tasks import (
 
 #: Where the result rows go by default (relative to the current folder).
 DEFAULT_OUT = "skdatn-benchmark.json"
+
+#: The estimator's defaults, for --grid none.
+_DEFAULTS = DATNClassifier().get_params()
 
 
 def _split_list(values: Sequence[str] | None) -> list[str] | None:
@@ -90,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="alpha/beta grid of DATN's 5-fold CV: small (default, alpha in "
         "{0.25,0.5,1}, beta in {0,1}; held-out log-loss), paper ({0,0.5,1,2,5,10}^2, slow), "
-        "quick, none "
-        "(alpha=2, beta=1)",
+        "quick, none (DATNClassifier's defaults, "
+        f"alpha={_DEFAULTS['alpha']:g}, beta={_DEFAULTS['beta']:g})",
     )
     parser.add_argument(
         "--quick",

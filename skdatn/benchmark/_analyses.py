@@ -11,9 +11,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
 
-from .. import DATNClassifier, DATNClassifierCV, Domain
+from .. import PAPER_SETTINGS, DATNClassifier, DATNClassifierCV, Domain
 from ._methods import (
-    EXTENSIONS,
+    ANALYSIS_ALPHA,
     GRIDS,
     Method,
     _all_inputs,
@@ -143,10 +143,15 @@ def run_analyses(
 
 def _analysis_plans(keep: Sequence[str] | None) -> dict[str, list[Method]]:
     """The methods of each swept analysis (the paper's choice, or those of
-    ``keep`` among them). DATN and DATN_plus are single fits at α=2, β=1."""
+    ``keep`` among them). DATN and DATN_plus are single fits at the paper's
+    α=2, β=1 (``ANALYSIS_ALPHA``), DATN without skdatn's extensions."""
     methods = available_methods()
-    datn = Method("DATN", _datn_factory(), _all_inputs)
-    plus = Method("DATN_plus", _datn_factory(**EXTENSIONS), _all_inputs)
+    datn = Method(
+        "DATN",
+        _datn_factory(**PAPER_SETTINGS, alpha=ANALYSIS_ALPHA),
+        _all_inputs,
+    )
+    plus = Method("DATN_plus", _datn_factory(alpha=ANALYSIS_ALPHA), _all_inputs)
     baselines = [m for m in methods.values() if m.baseline]
     plans = {
         "source_labels": [methods["DATN_sup"], methods["DNN"]]
@@ -320,11 +325,11 @@ def _sensitivity(split: Bunch, ctx: dict, seed: int, task, settings, bar) -> lis
     betas = sorted({s["beta"] for s in settings})
     n_train, n_test = split.X.shape[0], split.X_test.shape[0]
     stack = sp.vstack if sp.issparse(split.X) else np.vstack
-    params = _datn_factory()(ctx, seed).get_params()
+    params = _datn_factory(**PAPER_SETTINGS)(ctx, seed).get_params()
     del params["alpha"], params["beta"]
     search = DATNClassifierCV(
-        alphas,
-        betas,
+        alphas=alphas,
+        betas=betas,
         cv=[(np.arange(n_train), np.arange(n_train, n_train + n_test))],
         scoring="accuracy",
         fallback=False,

@@ -14,6 +14,7 @@ from sklearn.svm import SVC
 from sklearn.utils import Bunch
 
 from .. import (
+    PAPER_SETTINGS,
     BalancedKFold,
     DATNClassifier,
     DATNClassifierCV,
@@ -26,9 +27,7 @@ from ._controls import CONTROLS
 #: The paper's grid for α and β (5-fold CV on the training set).
 PAPER_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
 
-#: The defaults of the paper's DATN and of the default search (which turns
-#: skdatn's extensions on), read once.
-_PAPER_DEFAULTS = DATNClassifier().get_params()
+#: The default search's settings, read once.
 _SEARCH_DEFAULTS = DATNClassifierCV().get_params()
 
 #: Selection grids for DATN's α and β (5-fold CV on the labelled target rows);
@@ -48,12 +47,9 @@ _QUICK_ESTIMATOR = dict(
     hidden_layer_sizes=(32, 16), pretrain_epochs=5, finetune_epochs=5
 )
 _SVM_C = [0.1, 1.0, 10.0, 100.0]
-#: DATN_plus: the settings in which DATNClassifierCV's defaults differ from
-#: DATNClassifier's (the paper's), i.e. skdatn's extensions beyond the paper.
-#: Every other DATN method keeps DATNClassifier's defaults: the paper's DATN.
-EXTENSIONS = {
-    k: v for k, v in _SEARCH_DEFAULTS.items() if _PAPER_DEFAULTS.get(k, v) != v
-}
+#: The weight α of the single fits that stand for the paper's DATN in the
+#: analyses (Figures 3-5, no search): the paper's α=2.
+ANALYSIS_ALPHA = 2.0
 #: Networks averaged by DATN and its variants (SeedEnsembleClassifier).
 DEFAULT_NETWORKS = 5
 
@@ -163,36 +159,42 @@ def _build_svm(ctx: dict, seed: int):
 BUILTIN_METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        # The paper's DATN (the extensions beyond it off, as in DATNClassifier).
-        Method("DATN", _ensembled(_datn_cv_factory()), _all_inputs),
-        # DATNClassifierCV's defaults: DATN with skdatn's extensions.
+        # The paper's DATN: skdatn's extensions beyond it off (PAPER_SETTINGS).
+        Method("DATN", _ensembled(_datn_cv_factory(**PAPER_SETTINGS)), _all_inputs),
+        # The estimators' defaults: DATN with skdatn's extensions.
         Method(
             "DATN_plus",
-            _ensembled(_datn_cv_factory(**EXTENSIONS)),
+            _ensembled(_datn_cv_factory()),
             _all_inputs,
             default=False,
         ),
-        Method("DATN_sup", _ensembled(_datn_cv_factory(beta=0.0)), _all_inputs),
+        Method(
+            "DATN_sup",
+            _ensembled(_datn_cv_factory(**PAPER_SETTINGS, beta=0.0)),
+            _all_inputs,
+        ),
         # A control shows a collapse (or the fallback), not a 0.02 difference:
-        # DATN's full selection, one network.
+        # the paper's DATN's full selection, one network.
         *(
-            Method(name, _datn_cv_factory(), _control_inputs(control))
+            Method(name, _datn_cv_factory(**PAPER_SETTINGS), _control_inputs(control))
             for name, control in CONTROLS.items()
         ),
+        # The paper's variants and target-only models (the extensions need a
+        # source and the asymmetric transfer; they are off, as in the paper).
         Method(
             "DATN_unsup",
-            _ensembled(_datn_factory(asymmetric=False)),
+            _ensembled(_datn_factory(**PAPER_SETTINGS, asymmetric=False)),
             _all_inputs,
         ),
         Method(
             "SSDAE",
-            _ensembled(_datn_factory()),
+            _ensembled(_datn_factory(**PAPER_SETTINGS)),
             lambda task: {"X_unlabeled": task.fit_params["X_unlabeled"]},
             transfer=False,
         ),
         Method(
             "DNN",
-            _ensembled(_datn_factory(recon_weight=0.0)),
+            _ensembled(_datn_factory(**PAPER_SETTINGS, recon_weight=0.0)),
             _no_inputs,
             transfer=False,
         ),

@@ -147,7 +147,7 @@ def test_quick_run_all_methods(capsys):
 
 
 def test_datn_is_the_papers_and_datn_plus_the_cv_defaults_run_when_named():
-    from skdatn import DATNClassifier, DATNClassifierCV
+    from skdatn import PAPER_SETTINGS, DATNClassifier, DATNClassifierCV
     from skdatn.benchmark._methods import BUILTIN_METHODS, resolve_methods
 
     assert "DATN_plus" not in {m.name for m in resolve_methods(None)}
@@ -171,9 +171,11 @@ def test_datn_is_the_papers_and_datn_plus_the_cv_defaults_run_when_named():
     assert all(plus[k] == cv_defaults[k] > 0 for k in extensions)
     # Every other setting of DATN_plus is DATN's.
     datn = BUILTIN_METHODS["DATN"].build(ctx, 0).get_params()
-    differ = {k for k in datn if k != "cv" and datn[k] != plus[k]}
+    differ = {k for k in datn if k not in ("cv", "error_score") and datn[k] != plus[k]}
     assert differ == set(extensions)
-    assert DATNClassifier().get_params()["self_training"] == 0
+    # DATN_plus is the estimators' defaults; DATN turns them off (PAPER_SETTINGS).
+    assert all(plus[k] == DATNClassifier().get_params()[k] for k in extensions)
+    assert {k: datn[k] for k in extensions} == PAPER_SETTINGS
 
 
 def test_networks_average_the_datn_family_and_report_each_selection():
@@ -342,8 +344,8 @@ def test_an_analysis_rerun_fits_only_the_missing_rows():
 
 def test_sensitivity_rows_are_the_test_accuracy_of_datn_fits():
     """Fig. 6 shares the pretraining in one search; each point is still the
-    test accuracy of a DATNClassifier fit at that (alpha, beta)."""
-    from skdatn import DATNClassifier
+    test accuracy of a DATNClassifier fit (the paper's) at that (alpha, beta)."""
+    from skdatn import PAPER_SETTINGS, DATNClassifier
     from skdatn.benchmark import DATASETS
     from skdatn.benchmark._methods import _QUICK_ESTIMATOR
 
@@ -355,6 +357,7 @@ def test_sensitivity_rows_are_the_test_accuracy_of_datn_fits():
     settings = {
         **DATASETS["mfeat"].estimator_kwargs,
         **_QUICK_ESTIMATOR,
+        **PAPER_SETTINGS,
         "n_threads": 1,
     }
     for row in rows:
