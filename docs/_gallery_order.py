@@ -4,6 +4,7 @@
 ORDER = (
     "plot_quickstart.py",
     "plot_view_to_view.py",
+    "plot_crosslingual_text.py",
     "plot_ablations.py",
     "plot_alpha_beta_selection.py",
     "plot_source_helping.py",

@@ -5,6 +5,7 @@ Build from the repository root with ``sphinx-build -W -b html docs docs/_build/h
 ``-D plot_gallery=0`` skips the execution for a quick look at the text.
 """
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -14,6 +15,10 @@ from pathlib import Path
 _DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(_DOCS.parent))
 sys.path.insert(0, str(_DOCS))
+# The examples run from examples/; the loaders' default data folder
+# (../shared/data from the working directory) is then not the copy beside the
+# clone, so point them at it (a folder set by the reader is kept).
+os.environ.setdefault("SKDATN_DATA_DIR", str(_DOCS.parent.parent / "shared" / "data"))
 
 import skdatn  # noqa: E402
 

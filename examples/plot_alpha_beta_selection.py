@@ -13,7 +13,7 @@ to mapped labelled target rows) and β the unsupervised transfer loss :math:`L_{
 :class:`~skdatn.Pairs` it reaches every fold whole, whatever its number of rows.
 
 To run in a few seconds, this example searches a **3 x 3 grid with 3 folds and short
-training** (``pretrain_epochs=40, finetune_epochs=20`` instead of 200 and 50). The numbers
+training** (``pretrain_epochs=40, finetune_epochs=20`` instead of 200 and 30). The numbers
 it shows are therefore rougher than those of the default settings.
 """
 
@@ -62,8 +62,8 @@ print(
 # in steps of 1/30 and one or two rows decide between neighbouring cells. The accuracy
 # surface of DATN is flat over most of the paper's grid: in the benchmark's Fig. 6 (five
 # seeds, full training) it moves by 0.014 for α, β ≤ 2 and drops by 0.02-0.05 at α = 10
-# or β = 10. The defaults ``alpha=2, beta=1`` are a reasonable choice when a search is
-# too costly.
+# or β = 10. The default ``alpha=1, beta=1`` lies in :class:`~skdatn.DATNClassifierCV`'s
+# grid, for a single fit when a search is too costly.
 mean = search.cv_results_["mean_test_score"].reshape(len(alphas), len(betas))
 fig, ax = plt.subplots(figsize=(4.8, 4))
 image = ax.imshow(mean, cmap="viridis", origin="lower")
