@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--plots",
         metavar="DIR",
-        help="also run the analyses (Figures 3-6) on the first task and save "
+        help="also run the analyses (Figures 3-6, and beyond them the source "
+        "quality sweep) on the first task and save "
         "their figures in DIR (needs matplotlib: pip install skdatn[plots])",
     )
     parser.add_argument(

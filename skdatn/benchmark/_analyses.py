@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
 
 from .. import PAPER_SETTINGS, DATNClassifier, DATNClassifierCV, Domain
+from ._controls import degrade_source
 from ._methods import (
     ANALYSIS_ALPHA,
     GRIDS,
@@ -39,7 +40,11 @@ ANALYSES = (
     "source_unlabeled",
     "target_unlabeled",
     "sensitivity",
+    "source_quality",
 )
+#: The share of noise in the source rows at the points of ``source_quality``
+#: (0: the real source, 1: ``noise_source``'s).
+SOURCE_NOISE_LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
 _FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 _LABEL_FRACTIONS = (0.0625, 0.125, 0.25, 0.5, 1.0)
 
@@ -105,7 +110,14 @@ def run_analyses(
     (a 2×2 grid when ``quick``), from one search per seed that pretrains once
     and tests every (α, β) on the test rows (each score equals that of a
     ``DATNClassifier(alpha=α, beta=β)`` fit). DATN and DATN_plus use α=2,
-    β=1 except in ``sensitivity``.
+    β=1 except in ``sensitivity`` and ``source_quality``.
+    ``source_quality`` (beyond the paper): DATN_plus (the benchmark's, with
+    ``DATNClassifierCV``'s search, one network) and the target-only SSDAE and
+    SVM when the source rows are mixed with noise at the levels
+    ``SOURCE_NOISE_LEVELS``, from 0 (the real source) to 1 (the noise of the
+    ``NoiseSource`` control); see :func:`~skdatn.benchmark._controls.degrade_source`.
+    The target-only methods do not depend on the level: they run at each
+    level all the same.
 
     Parameters
     ----------
@@ -115,13 +127,14 @@ def run_analyses(
         Seeds of the splits and the models.
     analyses : sequence of str, default=ANALYSES
         Which of ``source_labels``, ``pairs``, ``source_unlabeled``,
-        ``target_unlabeled``, ``sensitivity`` to run.
+        ``target_unlabeled``, ``sensitivity``, ``source_quality`` to run.
     methods : sequence of str, default=None
         Keep only these methods in the sweeps (None: the paper's choice above).
     data_dir : str or path-like, default=None
         Folder of the external data sets.
     quick : bool, default=False
-        Smoke configuration (tiny networks, 5 epochs, 2×2 sensitivity grid).
+        Smoke configuration (tiny networks, 5 epochs, 2×2 sensitivity grid,
+        the ``quick`` α/β grid in ``source_quality``).
     threads : int or None, default=1
         Torch threads during the run, as in :func:`run_benchmark`.
     progress : text stream, bool or None, default=True
@@ -144,8 +157,16 @@ def run_analyses(
 def _analysis_plans(keep: Sequence[str] | None) -> dict[str, list[Method]]:
     """The methods of each swept analysis (the paper's choice, or those of
     ``keep`` among them). DATN and DATN_plus are single fits at the paper's
-    α=2, β=1 (``ANALYSIS_ALPHA``), DATN without skdatn's extensions."""
+    α=2, β=1 (``ANALYSIS_ALPHA``), DATN without skdatn's extensions, except
+    in ``source_quality``: there DATN_plus is the benchmark's, with the search
+    of ``DATNClassifierCV``'s defaults (``quick``: the quick grid), one network."""
     methods = available_methods()
+    searched = methods["DATN_plus"].build
+
+    def build_searched(ctx: dict, seed: int):
+        grid = "quick" if ctx.get("quick") else "small"
+        return searched({**ctx, "grid": grid, "networks": 1}, seed)
+
     datn = Method(
         "DATN",
         _datn_factory(**PAPER_SETTINGS, alpha=ANALYSIS_ALPHA),
@@ -159,6 +180,11 @@ def _analysis_plans(keep: Sequence[str] | None) -> dict[str, list[Method]]:
         "pairs": [datn, methods["DATN_sup"], methods["DATN_unsup"]] + baselines,
         "source_unlabeled": [datn, methods["DATN_sup"], plus],
         "target_unlabeled": [datn, methods["DATN_sup"], plus],
+        "source_quality": [
+            Method("DATN_plus", build_searched, _all_inputs),
+            methods["SSDAE"],
+            methods["SVM"],
+        ],
     }
     if keep is not None:
         wanted = {m.name for m in resolve_methods(keep)}
@@ -185,6 +211,7 @@ def _analysis_sweeps(base: Bunch) -> dict[str, list[tuple[str, int]]]:
             ("source_labels", n)
             for n in _sized(n_source_labels, _LABEL_FRACTIONS, 2 * n_classes)
         ],
+        "source_quality": [("source_noise", level) for level in SOURCE_NOISE_LEVELS],
     }
 
 
@@ -293,14 +320,17 @@ def _sweep_point(
 ) -> list[dict]:
     """The rows of the methods ``todo`` (indices into ``methods``) at one point
     of a sweep: the split with that size (or with that many labelled source
-    rows, and the source DNN's accuracy on them)."""
+    rows, and the source DNN's accuracy on them; or with its source mixed with
+    that share of noise)."""
     ((key, value),) = setting.items()
+    src_acc = None
     if key == "source_labels":
         sub = _subsample_source_labels(split, value, seed)
         src_acc = _source_accuracy(sub, ctx, seed, task, bar)
+    elif key == "source_noise":
+        sub = degrade_source(split, seed, value)
     else:
         sub = build_task(task, data, seed, **setting)
-        src_acc = None
     rows = []
     for m in [methods[i] for i in todo]:
         row = _run_one(m, sub, ctx, seed, task, bar, extra=setting)

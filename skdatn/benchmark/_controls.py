@@ -11,6 +11,9 @@ rest as it is:
 - ``shuffle_pairs``: the pairs' target side is permuted, so that row i of the two
   sides are no longer the same item; the source itself is intact. Whatever a
   method gains here does not come through the correspondence of the pairs.
+
+``degrade_source`` goes from the real source to ``noise_source``'s: each source row
+becomes ``(1 - level) * x + level * noise`` (the ``source_quality`` analysis).
 """
 
 from __future__ import annotations
@@ -35,6 +38,31 @@ def _with_inputs(split: Bunch, **changed) -> Bunch:
     return out
 
 
+def _source_blocks(split: Bunch) -> list[np.ndarray]:
+    """The source rows of ``split``, dense: the labelled and unlabelled source
+    rows, then the pairs' source side."""
+    return [_dense(split.X_source.X), _dense(split.pairs.source)]
+
+
+def _source_noise(blocks: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """Seeded Gaussian noise shaped as ``blocks``, with the per-feature mean and
+    standard deviation of all their rows (the draw of :func:`noise_source`)."""
+    rows = np.vstack(blocks)
+    mean, std = rows.mean(axis=0), rows.std(axis=0)
+    rng = np.random.default_rng([seed, 1])
+    return [rng.normal(mean, std, size=b.shape) for b in blocks]
+
+
+def _with_source(split: Bunch, blocks: list[np.ndarray]) -> Bunch:
+    """A copy of ``split`` whose source rows are ``blocks`` (as
+    :func:`_source_blocks` orders them); labels and target sides kept."""
+    return _with_inputs(
+        split,
+        X_source=Domain(blocks[0], split.X_source.y),
+        pairs=Pairs(blocks[1], split.pairs.target),
+    )
+
+
 def noise_source(split: Bunch, seed: int) -> Bunch:
     """``split`` with its source rows replaced by noise of the same mean and std.
 
@@ -43,18 +71,41 @@ def noise_source(split: Bunch, seed: int) -> Bunch:
     of all of the source's rows (dense, even for a sparse source); the source
     labels are kept. Seeded by ``seed``.
     """
-    source = split.X_source
-    pairs = split.pairs
-    blocks = [_dense(source.X), _dense(pairs.source)]
-    rows = np.vstack(blocks)
-    mean, std = rows.mean(axis=0), rows.std(axis=0)
-    rng = np.random.default_rng([seed, 1])
-    noise = [rng.normal(mean, std, size=b.shape) for b in blocks]
-    return _with_inputs(
-        split,
-        X_source=Domain(noise[0], source.y),
-        pairs=Pairs(noise[1], pairs.target),
-    )
+    return _with_source(split, _source_noise(_source_blocks(split), seed))
+
+
+def degrade_source(split: Bunch, seed: int, level: float) -> Bunch:
+    """``split`` with its source rows mixed with :func:`noise_source`'s noise.
+
+    Every source row ``x``, labelled or not, and the source side of the pairs
+    become ``(1 - level) * x + level * noise``, where ``noise`` is the draw of
+    ``noise_source(split, seed)``: ``level=1`` gives its rows exactly, ``level=0``
+    the real ones. The rows are dense (even for a sparse source) and the source
+    labels and target sides are kept.
+
+    Parameters
+    ----------
+    split : Bunch
+        A split of :func:`~skdatn.benchmark.build_task`.
+    seed : int
+        Seed of the noise.
+    level : float
+        Share of noise in the source rows, in [0, 1].
+
+    Returns
+    -------
+    split : Bunch
+        ``split`` itself when ``level`` is 0, else a copy with the mixed source.
+    """
+    level = float(level)
+    if not 0.0 <= level <= 1.0:
+        raise ValueError(f"level must be in [0, 1], got {level!r}.")
+    if level == 0.0:
+        return split
+    blocks = _source_blocks(split)
+    noise = _source_noise(blocks, seed)
+    mixed = [(1.0 - level) * b + level * n for b, n in zip(blocks, noise, strict=True)]
+    return _with_source(split, mixed)
 
 
 def shuffle_pairs(split: Bunch, seed: int) -> Bunch:

@@ -15,6 +15,7 @@ _XLABEL = {
     "source_unlabeled": ("n_source_unlabeled", "unlabelled source rows |D_S^uL|"),
     "target_unlabeled": ("n_target_unlabeled", "unlabelled target rows |D_T^uL|"),
     "source_labels": ("source_labels", "labelled source rows |D_S^L|"),
+    "source_quality": ("source_noise", "share of noise in the source rows"),
 }
 _TITLE = {
     "source_labels": "Fig. 3: source label budget",
@@ -22,6 +23,7 @@ _TITLE = {
     "source_unlabeled": "Fig. 5: unlabelled source size",
     "target_unlabeled": "Beyond Fig. 5: unlabelled target size",
     "sensitivity": "Fig. 6: sensitivity to alpha and beta (DATN)",
+    "source_quality": "Beyond the paper: source quality (noise mixed in)",
 }
 _FILES = {
     "source_labels": "fig3_source_labels.png",
@@ -29,6 +31,7 @@ _FILES = {
     "source_unlabeled": "fig5_source_unlabeled.png",
     "target_unlabeled": "fig5_target_unlabeled.png",
     "sensitivity": "fig6_sensitivity.png",
+    "source_quality": "source_quality.png",
 }
 
 
@@ -113,7 +116,8 @@ def plot_analyses(rows: Sequence[dict], out_dir: str | os.PathLike) -> list[Path
                 )
             _honest_scale(ax, curves)
             ax.set_xlabel(label)
-            ax.set_xscale("log", base=2)
+            if analysis != "source_quality":  # noise levels from 0: linear
+                ax.set_xscale("log", base=2)
             # After the log scale, which would replace the tick labels: ticks
             # at the sizes used, not at powers of two.
             if analysis == "source_labels":

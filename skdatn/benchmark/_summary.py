@@ -10,12 +10,14 @@ import numpy as np
 
 #: The method each analysis compares the others with, seed by seed: the
 #: non-transfer DNN in Fig. 3, DATN in Fig. 4, DATN_sup (no unlabelled rows)
-#: in Fig. 5 and its target-side sweep.
+#: in Fig. 5 and its target-side sweep, the target-only SSDAE (the search's
+#: fallback) in source_quality.
 REFERENCE = {
     "source_labels": "DNN",
     "pairs": "DATN",
     "source_unlabeled": "DATN_sup",
     "target_unlabeled": "DATN_sup",
+    "source_quality": "SSDAE",
 }
 
 

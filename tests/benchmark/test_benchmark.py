@@ -315,6 +315,7 @@ def test_quick_analyses_and_plots(tmp_path):
         "fig5_source_unlabeled.png",
         "fig5_target_unlabeled.png",
         "fig6_sensitivity.png",
+        "source_quality.png",
     ]
     assert all(p.stat().st_size > 1000 for p in paths)
 
@@ -340,6 +341,75 @@ def test_an_analysis_rerun_fits_only_the_missing_rows():
     assert [r["accuracy"] for r in fresh] == [r["accuracy"] for r in lost]
     assert fresh[0]["source_accuracy"] == lost[0]["source_accuracy"]
     assert [row_key(r) for r in again] == [row_key(r) for r in first]
+
+
+def test_degrade_source_goes_from_the_real_source_to_the_noise_control(mfeat_task):
+    from numpy.testing import assert_allclose, assert_array_equal
+
+    from skdatn.benchmark._controls import degrade_source, noise_source
+
+    t = mfeat_task
+    kept = {
+        k: np.array(v, copy=True)
+        for k, v in (
+            ("Xs", t.X_source.X),
+            ("ys", t.X_source.y),
+            ("Ps", t.pairs.source),
+            ("Pt", t.pairs.target),
+        )
+    }
+    real = [t.X_source.X, t.pairs.source]
+    noise = noise_source(t, 3)
+    fake = [noise.X_source.X, noise.pairs.source]
+    assert degrade_source(t, 3, 0) is t
+    for level in (0.5, 1.0):
+        out = degrade_source(t, 3, level)
+        got = [out.X_source.X, out.pairs.source]
+        assert out.fit_params["X_source"] is out.X_source
+        assert out.fit_params["pairs"] is out.pairs
+        assert_array_equal(out.X_source.y, t.X_source.y)
+        assert out.pairs.target is t.pairs.target
+        assert out.fit_params["X_unlabeled"] is t.X_unlabeled
+        for g, r, f in zip(got, real, fake, strict=True):
+            if level == 1.0:
+                assert_array_equal(g, f)  # exactly the noise control's rows
+            else:
+                assert_allclose(g, (r + f) / 2)
+    # Nothing the split held is modified.
+    assert_array_equal(t.X_source.X, kept["Xs"])
+    assert_array_equal(t.X_source.y, kept["ys"])
+    assert_array_equal(t.pairs.source, kept["Ps"])
+    assert_array_equal(t.pairs.target, kept["Pt"])
+    assert t.fit_params["X_source"] is t.X_source
+    for level in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="level must be in"):
+            degrade_source(t, 3, level)
+
+
+def test_source_quality_sweeps_the_noise_level_and_resumes():
+    from skdatn.benchmark._analyses import SOURCE_NOISE_LEVELS
+    from skdatn.benchmark._runner import row_key
+
+    kwargs = dict(analyses=["source_quality"], quick=True, progress=None)
+    rows = run_analyses("mfeat:fac>fou", [0], **kwargs)
+    assert all(r.get("error") is None for r in rows)
+    assert {r["analysis"] for r in rows} == {"source_quality"}
+    assert sorted((r["setting"]["source_noise"], r["method"]) for r in rows) == sorted(
+        (level, m)
+        for level in SOURCE_NOISE_LEVELS
+        for m in ("DATN_plus", "SSDAE", "SVM")
+    )
+    assert all(
+        r["setting"] == {"source_noise": r["setting"]["source_noise"]} for r in rows
+    )
+    # DATN_plus searches α (the quick grid), one network.
+    plus = [r for r in rows if r["method"] == "DATN_plus"]
+    assert all(r["params"]["alpha"] in (0.5, 2.0) for r in plus)
+    done = {row_key(r): r for r in rows}
+    fresh = []
+    again = run_analyses("mfeat:fac>fou", [0], **kwargs, done=done, on_row=fresh.append)
+    assert fresh == []
+    assert [row_key(r) for r in again] == [row_key(r) for r in rows]
 
 
 def test_sensitivity_rows_are_the_test_accuracy_of_datn_fits():
@@ -529,6 +599,36 @@ def test_fig4_ticks_sit_at_the_pair_counts_and_the_legend_beside(tmp_path, monke
     legend = ax.get_legend().get_window_extent()
     assert legend.x0 >= ax.get_window_extent().x1  # beside the axes, hiding nothing
     plt.close(fig)
+
+
+def test_source_quality_is_drawn_and_tabled_against_the_noise_level(
+    tmp_path, monkeypatch
+):
+    from skdatn.benchmark._summary import format_analyses
+
+    levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    rows = [
+        analysis_row("source_quality", {"source_noise": x}, m, 0, acc)
+        for x in levels
+        for m, acc in (("DATN_plus", 0.8 - 0.3 * x), ("SSDAE", 0.6))
+    ]
+    plt, fig = plotted(rows, tmp_path, monkeypatch)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "linear"  # the levels start at 0
+    assert list(ax.get_xticks()) == list(levels)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["DATN_plus", "SSDAE"]
+    plt.close(fig)
+    by_name = {
+        line.split("  ")[0]: line.split() for line in format_analyses(rows).splitlines()
+    }
+    assert by_name["method"][1:] == ["0", "0.25", "0.5", "0.75", "1", "1", "-", "0"]
+    assert by_name["DATN_plus - SSDAE"][3:] == [
+        "+0.200",
+        "+0.125",
+        "+0.050",
+        "-0.025",
+        "-0.100",
+    ]
 
 
 def test_without_data_dir_a_missing_data_set_is_downloaded(monkeypatch):
