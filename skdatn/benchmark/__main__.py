@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="also run the analyses (Figures 3-6, and beyond them the source "
         "quality sweep) on the first task and save "
-        "their figures in DIR (needs matplotlib: pip install skdatn[plots])",
+        "their figures in DIR (needs matplotlib: pip install matplotlib)",
     )
     parser.add_argument(
         "--analyses",

@@ -42,7 +42,7 @@ def require_matplotlib():
     except ImportError as exc:
         raise ImportError(
             "The benchmark's plots need matplotlib, an optional dependency: "
-            "pip install skdatn[plots]  (or pip install matplotlib)."
+            "pip install matplotlib (or, from the clone, pip install -e '.[plots]')."
         ) from exc
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
