@@ -32,6 +32,13 @@ needs_data = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def _in_a_fresh_folder(tmp_path, monkeypatch):
+    """Every test runs in a folder of its own: none reads or writes files of the
+    folder pytest was started in (e.g. the main job's skdatn-benchmark.json)."""
+    monkeypatch.chdir(tmp_path)
+
+
 def pid_scorer(estimator, X, y) -> float:
     """A "score" that records the process which fitted and scored: workers
     import it from this module, so it tells where a parallel search ran."""

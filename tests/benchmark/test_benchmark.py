@@ -24,6 +24,7 @@ from skdatn.benchmark import (
 )
 from skdatn.benchmark.__main__ import main
 from skdatn.datasets import load_mfeat
+from skdatn.exceptions import NegativeTransferWarning
 
 BUILTIN = [
     "DATN",
@@ -123,6 +124,25 @@ def test_a_registered_baseline_runs(monkeypatch):
     # quick mode runs the baselines only when they are named
     rows = run_benchmark(["mfeat:fac>fou"], ["DNN"], quick=True, progress=None)
     assert [r["method"] for r in rows] == ["DNN"]
+
+
+class _FallingBack(_MajorityBaseline):
+    """A stand-in whose fit warns as DATNClassifierCV's fallback does."""
+
+    def fit(self, X, y, **inputs):
+        warnings.warn("The source does not help", NegativeTransferWarning)
+        return super().fit(X, y, **inputs)
+
+
+def test_a_rows_fallback_warns_nobody(monkeypatch, recwarn):
+    # The row itself says that the model fell back (its variant): the main job
+    # prints no warning for it.
+    from skdatn import baselines
+
+    monkeypatch.setitem(baselines.BASELINES, "FallingBack", _FallingBack)
+    rows = run_benchmark(["mfeat:fac>fou"], ["FallingBack"], quick=True, progress=None)
+    assert rows[0].get("error") is None
+    assert not [w for w in recwarn if w.category is NegativeTransferWarning]
 
 
 def test_quick_run_all_methods(capsys):
