@@ -130,7 +130,7 @@ class _FallingBack(_MajorityBaseline):
     """A stand-in whose fit warns as DATNClassifierCV's fallback does."""
 
     def fit(self, X, y, **inputs):
-        warnings.warn("The source does not help", NegativeTransferWarning)
+        warnings.warn("The source does not help", NegativeTransferWarning, stacklevel=2)
         return super().fit(X, y, **inputs)
 
 
