@@ -4,10 +4,12 @@ Is my source helping?
 
 A transfer model fitted on a source that tells nothing about the target can be far
 worse than a model of the target alone: DATN classifies target rows through the
-*source* classifier. :class:`~skdatn.DATNClassifierCV` therefore scores, in the same
-folds as its (α, β) candidates, the target-only model (the target pathway with its own
-classifier, the paper's SSDAE), and falls back to it with a
-:class:`~skdatn.exceptions.NegativeTransferWarning` when it scores best.
+*source* classifier. :class:`~skdatn.DATNClassifierCV` therefore also fits, in the same
+folds as its (α, β) candidates, the target-only model (``DATNClassifier()`` without the
+source, the paper's SSDAE), and weighs the two: the fitted model's probabilities are
+``w * transfer + (1 - w) * target-only`` with the weight ``w`` (1, 0.75, 0.5, 0.25 or
+0) whose held-out Brier score is best. At ``w = 0`` it falls back to the target-only
+model with a :class:`~skdatn.exceptions.NegativeTransferWarning`.
 
 This example fits the search twice on mfeat fac→fou: once with the real source, once
 with the source replaced by noise of the same per-feature mean and standard deviation
@@ -60,17 +62,14 @@ for name, inputs in [("real source", task.fit_params), ("noise source", noise)]:
     fell_back = any(w.category is NegativeTransferWarning for w in caught)
     fitted[name] = clf
     print(
-        f"{name}: transfer {clf.transfer_score_:.3f}, target-only "
-        f"{clf.target_only_score_:.3f} (calibrated log-loss score, CV) -> {clf.variant_}"
-        f"{' (NegativeTransferWarning)' if fell_back else ''}; "
+        f"{name}: weight of the transfer model {clf.transfer_weight_:g} "
+        f"({clf.variant_}{', NegativeTransferWarning' if fell_back else ''}); "
         f"test accuracy {clf.score(task.X_test, task.y_test):.3f}"
     )
 
 # %%
-# The scores compare the selected (α, β) with the target-only model on the held-out
-# predictions of all folds, after calibrating each model's confidence
-# (:func:`~skdatn.calibrated_log_loss`): closer to 0 is better, ``-log(10)`` ≈ -2.30
-# is chance for these ten classes.
+# ``blend_scores_`` holds the guard's score of each weight: minus the Brier score of
+# the blend's held-out predictions, pooled over the folds (closer to 0 is better).
 #
 # What the guard bought
 # ---------------------
@@ -81,17 +80,21 @@ kept.fit(task.X, task.y, **noise)
 print(f"noise source without the guard: {kept.score(task.X_test, task.y_test):.3f}")
 
 fig, ax = plt.subplots(figsize=(6, 3.4))
-names = list(fitted)
-x = np.arange(len(names))
-ax.bar(
-    x - 0.2, [fitted[n].transfer_score_ for n in names], 0.4, label="selected (α, β)"
-)
-ax.bar(x + 0.2, [fitted[n].target_only_score_ for n in names], 0.4, label="target-only")
-ax.set_xticks(x, names)
-ax.set_ylabel("calibrated log-loss score (CV)")
-ax.axhline(0, color="k", linewidth=0.8)
-ax.axhline(-np.log(10), color="gray", linestyle="--", label="chance")
+for name, clf in fitted.items():
+    weights = sorted(clf.blend_scores_)
+    (line,) = ax.plot(
+        weights, [clf.blend_scores_[w] for w in weights], "o-", label=name
+    )
+    ax.plot(
+        clf.transfer_weight_,
+        clf.blend_scores_[clf.transfer_weight_],
+        "*",
+        markersize=16,
+        color=line.get_color(),
+    )
+ax.set_xlabel("weight of the transfer model (0: target-only, 1: transfer alone)")
+ax.set_ylabel("minus the Brier score (CV)")
 ax.legend(loc="lower left")
-ax.set_title("fac → fou: closer to 0 is better")
+ax.set_title("fac → fou: the star is the guard's choice")
 fig.tight_layout()
 plt.show()

@@ -550,13 +550,17 @@ class DATNClassifier(
         guide, "Large and sparse data".
         """
         fit = self._validate(X, y, X_source, y_source, pairs, X_unlabeled)
-        run = self._prepare_fit(fit)
         try:
-            self._pretrain(run)
-            return self._finetune(run)
+            return self._fit_validated(fit)
         except TrainingDivergedError as exc:
             self._discard_fit(exc.history)
             raise
+
+    def _fit_validated(self, fit: ValidatedFit):
+        """The whole fit from validated inputs: both stages."""
+        run = self._prepare_fit(fit)
+        self._pretrain(run)
+        return self._finetune(run)
 
     def __sklearn_is_fitted__(self) -> bool:
         # Not "any attribute ending in _": a diverged fit leaves history_ alone.
@@ -828,16 +832,6 @@ class DATNClassifier(
             G = self._bcd(run, "finetune_pseudo")
             self.n_pseudo_labeled_ = len(chosen)
         return G
-
-    def _finetune_target_only(self, run: _FitRun):
-        """The pretrained target pathway alone, with its own classifier ϑ_T (the
-        paper's SSDAE, or DNN with ``recon_weight=0``): DATNClassifierCV's
-        fallback when the source does not help. Then the fitted attributes."""
-        run.source_net = run.S = None
-        self.variant_ = self._variant(has_source=False)
-        self.source_scaler_ = self.source_preprocessor_ = None
-        self.n_source_features_in_ = self.source_feature_names_in_ = None
-        return self._finetune(run)
 
     def _check_settings(self, inputs: TransferInputs) -> tuple:
         """The checks of the settings against the inputs that need no training

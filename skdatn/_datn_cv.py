@@ -8,6 +8,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import softmax
 from scipy.stats import rankdata
 from sklearn.base import _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
@@ -27,11 +28,11 @@ from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import _check_method_params
 
 from ._datn import DATNClassifier
+from ._guard import blend, choose_weight, correct_fold_prior
 from ._model_selection import (
     DEFAULT_ALPHAS,
     DEFAULT_BETAS,
     BalancedKFold,
-    calibrated_log_loss,
     held_out_log_loss,
 )
 from ._progress import parallel_as_done, say
@@ -44,6 +45,13 @@ from .exceptions import NegativeTransferWarning
 _SEARCHED = ("alpha", "beta")
 #: DATNClassifier's parameters that this estimator takes too: all but those.
 _SHARED = [p for p in DATNClassifier._get_param_names() if p not in _SEARCHED]
+#: The guard's target-only model: a standalone ``DATNClassifier()`` fitted
+#: without the source (its default weights; beta > 0 learns from X_unlabeled).
+_TARGET_ONLY = {
+    name: value
+    for name, value in DATNClassifier().get_params().items()
+    if name in _SEARCHED
+}
 
 
 class DATNClassifierCV(DATNClassifier):
@@ -67,16 +75,18 @@ class DATNClassifierCV(DATNClassifier):
     its pretrained state. The scores do not depend on ``n_jobs``.
 
     When the source does not help, a transfer model can be far worse than
-    not transferring. So the search also predicts, in the same folds, with the
-    target-only model: the pretrained target pathway with its own classifier
-    (the paper's SSDAE; DNN with ``recon_weight=0``), which costs no training
-    beyond the pretraining the search runs anyway. The selected (α, β) and the
-    target-only model are then compared on their pooled held-out predictions by
-    :func:`~skdatn.calibrated_log_loss` (the log-loss after the best single
-    temperature: how well each ranks the classes, not how confident it is).
-    When the target-only model wins, this estimator is that model and a
-    :class:`~skdatn.exceptions.NegativeTransferWarning` says so (``fallback=False`` turns the
-    guard off). See the user guide, "Is my source helping?".
+    not transferring. So the search also fits, in the same folds, the
+    target-only model: ``DATNClassifier()`` without the source (the paper's
+    SSDAE, which learns from ``X_unlabeled``). The held-out class probabilities
+    of the selected (α, β) and of the target-only model, pooled over the folds,
+    then decide the weight ``w`` of the transfer model among 1, 0.75, 0.5, 0.25
+    and 0: the weight whose blend ``w * p_transfer + (1 - w) * p_target_only``
+    has the smallest Brier score. ``w = 1`` keeps the transfer model alone;
+    ``w = 0`` falls back to the target-only model, and a
+    :class:`~skdatn.exceptions.NegativeTransferWarning` says so; a weight in
+    between predicts with both models, refitted on all rows
+    (``transfer_weight_``, ``target_only_estimator_``). ``fallback=False``
+    turns the guard off. See the user guide, "Is my source helping?".
 
     Every other parameter is :class:`DATNClassifier`'s, with the same default:
     ``DATNClassifierCV()`` searches ``DATNClassifier()``'s model, skdatn's two
@@ -84,8 +94,7 @@ class DATNClassifierCV(DATNClassifier):
     round of self-training; ``DATNClassifierCV(**skdatn.PAPER_SETTINGS)`` is
     the paper's search). Each candidate of each fold is fitted as that
     standalone model would be, self-training included, so the scores are
-    those of ``GridSearchCV``; only the guard's target-only model is
-    pretrained apart, without labels from the source.
+    those of ``GridSearchCV``.
 
     Parameters
     ----------
@@ -110,9 +119,9 @@ class DATNClassifierCV(DATNClassifier):
         a list or dict and gives the same scores, pretraining once per
         candidate instead of once per fold (slower).
     fallback : bool, default=True
-        Compare the target-only model with the selected (α, β), and fall back
-        to it when it predicts better. Without source data the model is
-        target-only anyway.
+        The guard: compare the target-only model with the selected (α, β) in
+        the folds, and fall back to it, in part (a blend) or whole, when that
+        predicts better. Without source data the model is target-only anyway.
     error_score : "raise" or float, default=np.nan
         As in ``GridSearchCV``: the score of a candidate's fold whose fit
         raised (a diverged training, ...), with a ``FitFailedWarning`` that
@@ -254,15 +263,27 @@ class DATNClassifierCV(DATNClassifier):
     best_score_ : float
         Mean cross-validated score (``scoring``) of the best candidate,
         ``cv_results_["mean_test_score"][best_index_]``.
+    transfer_weight_ : float
+        The guard's weight of the transfer model in the predicted
+        probabilities: 1 (the selected candidate alone; also with
+        ``fallback=False`` or without source data), 0 (the target-only model
+        alone) or a blend of the two.
     fallback_ : bool
-        Whether the fitted model is the target-only model (the guard found
-        that the source does not help) rather than the best candidate.
+        Whether the fitted model is the target-only model
+        (``transfer_weight_ == 0``: the guard found that the source does not
+        help) rather than the best candidate.
+    target_only_estimator_ : DATNClassifier or None
+        For a blend (``0 < transfer_weight_ < 1``), the target-only model
+        refitted on all rows; this estimator's other fitted attributes
+        (``transform`` included) are the transfer model's. None otherwise.
+    blend_scores_ : dict of float to float
+        The guard's scores: minus the Brier score of the pooled held-out
+        predictions of each blend, by weight of the transfer model (greater
+        is better). Empty when ``fallback=False`` or without source data.
     transfer_score_, target_only_score_ : float
-        The guard's comparison: :func:`~skdatn.calibrated_log_loss` of the
-        pooled held-out predictions of the selected (α, β) and of the
-        target-only model, in the same folds (greater is better; minus the log
-        of the number of classes is chance). NaN when ``fallback=False`` or
-        without source data.
+        ``blend_scores_[1.0]`` and ``blend_scores_[0.0]``: the selected
+        (α, β) alone and the target-only model alone. NaN when
+        ``fallback=False`` or without source data.
     cv_results_ : dict of ndarray
         ``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
         ``std_score_time``, ``param_alpha``, ``param_beta``, ``params``,
@@ -277,10 +298,9 @@ class DATNClassifierCV(DATNClassifier):
         pathway, fine-tuning and self-training).
     n_pretrainings_ : int
         Pathway pretrainings run (search and refit): one per fold and beta group
-        for the target pathway, one per beta group for the source pathway, and
-        with ``pair_label_share > 0`` and ``fallback`` one more per fold for the
-        target-only model, which learns no label from the source, and one for
-        the refit. Self-training rounds pretrain the target pathway again;
+        for the target pathway, one per beta group for the source pathway, with
+        the guard one per fold for the target-only model, and one for each
+        refitted model (two for a blend). Self-training rounds pretrain the target pathway again;
         they are not counted here (see ``history_``).
     classes_, n_features_in_, variant_, G_, history_, ... :
         The fitted attributes of the refitted :class:`DATNClassifier`.
@@ -294,8 +314,11 @@ class DATNClassifierCV(DATNClassifier):
     >>> task = make_transfer_task(views["fac"], views["fou"], y, random_state=0)
     >>> clf = DATNClassifierCV(alphas=[1, 2], betas=[0, 1], cv=KFold(3, shuffle=True, random_state=0),
     ...                        pretrain_epochs=20, finetune_epochs=10, random_state=0)
-    >>> clf.fit(task.X, task.y, **task.fit_params).n_pretrainings_  # 3 x (2 + 1) + 2 + 1
-    12
+    >>> clf = clf.fit(task.X, task.y, **task.fit_params)
+    >>> clf.transfer_weight_  # the guard blends the transfer and target-only models
+    0.75
+    >>> clf.n_pretrainings_  # 3 folds x (2 beta groups + target-only) + 2 + 2 refits
+    13
     >>> sorted(clf.best_params_)
     ['alpha', 'beta']
     """
@@ -385,16 +408,10 @@ class DATNClassifierCV(DATNClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _estimator(
-        self, alpha: float, beta: float, target_only: bool = False
-    ) -> DATNClassifier:
+    def _estimator(self, alpha: float, beta: float) -> DATNClassifier:
         """A fresh DATNClassifier with this estimator's settings (random_state
-        deep-copied, as ``clone`` does for each candidate of a grid search);
-        for the target-only model (``target_only``), without labels from the
-        source."""
+        deep-copied, as ``clone`` does for each candidate of a grid search)."""
         params = {name: getattr(self, name) for name in _SHARED}
-        if target_only:
-            params["pair_label_share"] = 0.0
         # verbose=1 reports the search; each fit's stages from verbose=2 on.
         params["verbose"] = max(0, self.verbose - 1)
         return clone(DATNClassifier(alpha=alpha, beta=beta, **params))
@@ -538,112 +555,145 @@ class DATNClassifierCV(DATNClassifier):
         self.best_params_ = dict(grid[self.best_index_])
         self.alpha_, self.beta_ = self.best_params_["alpha"], self.best_params_["beta"]
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
-        self.fallback_ = guard and self._target_only_wins(
+        self.transfer_weight_ = self._guard(
+            guard,
             [probas.get((self.best_index_, k)) for k in range(len(folds))],
             target_only,
             folds,
             fit.classes,
+            fit.y_codes,
         )
+        self.fallback_ = self.transfer_weight_ == 0.0
         start = time.perf_counter()
         self._refit(fit, grid, source_snapshots)
         self.refit_time_ = time.perf_counter() - start
         return self
 
     def _refit(self, fit: ValidatedFit, grid: list[dict], source_snapshots) -> None:
-        """The selected model (or the target-only fallback) on all rows; its
-        fitted attributes become this estimator's."""
-        if self.fallback_:  # the target-only model of the folds, refitted
-            key = _target_only_group(grid)
-            refit = self._estimator(**grid[_group(grid, key)[0]], target_only=True)
-        else:
-            key = self.beta_ > 0
-            refit = self._estimator(**self.best_params_)
-        snapshot = source_snapshots[key]
-        run = refit._prepare_fit(fit, preprocessors=_source_only(snapshot))
-        run.restore(snapshot)
+        """The selected model on all rows, whose fitted attributes become this
+        estimator's: the transfer candidate, the target-only model (the
+        fallback, ``transfer_weight_ == 0``), or both (a blend, the target-only
+        model in ``target_only_estimator_``)."""
+        w = self.transfer_weight_
         self._say(
             f"refit on all {len(fit.y)} labelled target rows: "
             + (
                 "the target-only model"
-                if self.fallback_
+                if w == 0.0
                 else f"alpha={self.alpha_:g}, beta={self.beta_:g}"
+                + (
+                    ""
+                    if w == 1.0
+                    else f", blended with the target-only model (weight {w:g})"
+                )
             )
         )
-        refit._pretrain_target(run)
-        self.n_pretrainings_ += 1
-        if self.fallback_:
-            refit._finetune_target_only(run)
+        self.target_only_estimator_ = None
+        if w < 1.0:
+            target_only = self._estimator(**_TARGET_ONLY)
+            target_only._fit_validated(fit.without_source())
+            self.n_pretrainings_ += 1
+        if w == 0.0:
+            refit = target_only
             warn(
                 f"The source does not help: in cross-validation the target-only "
-                f"model ({refit.variant_}: the target pathway with its own "
-                f"classifier) predicted better than the selected transfer model "
-                f"(calibrated log-loss score {self.target_only_score_:.4g} against "
-                f"{self.transfer_score_:.4g} at alpha={self.alpha_:g}, "
-                f"beta={self.beta_:g}). This estimator is the target-only model "
-                f"(variant_={refit.variant_!r}, fallback_=True). Check the source "
-                f"data and that row i of both sides of pairs is the same item; "
+                f"model ({refit.variant_}: DATNClassifier fitted without the "
+                f"source) predicted better than the selected transfer model "
+                f"(alpha={self.alpha_:g}, beta={self.beta_:g}) and than every "
+                f"blend of the two (held-out log-loss score "
+                f"{self.target_only_score_:.4g} against {self.transfer_score_:.4g}). "
+                f"This estimator is the target-only model (variant_="
+                f"{refit.variant_!r}, fallback_=True). Check the source data and "
+                f"that row i of both sides of pairs is the same item; "
                 f"fallback=False keeps the transfer model.",
                 NegativeTransferWarning,
             )
         else:
+            refit = self._estimator(**self.best_params_)
+            snapshot = source_snapshots[self.beta_ > 0]
+            run = refit._prepare_fit(fit, preprocessors=_source_only(snapshot))
+            run.restore(snapshot)
+            refit._pretrain_target(run)
+            self.n_pretrainings_ += 1
             refit._finetune(run)
+            if w < 1.0:
+                self.target_only_estimator_ = target_only
         for name, value in vars(refit).items():
             if name.endswith("_") or name == "_n_features_out":
                 setattr(self, name, value)
 
-    def _target_only_wins(self, chosen, target_only, folds, classes) -> bool:
-        """The guard: compare the pooled held-out predictions of the selected
-        candidate (``chosen``, one array per fold) and of the target-only model
-        (``(score, proba)`` per fold) by their calibrated log-loss; sets
-        ``transfer_score_`` and ``target_only_score_``. Ties, and folds where
-        either model failed (``error_score``), keep the transfer model."""
+    def _logits(self, X) -> np.ndarray:
+        """The refitted model's class scores; for a blend (``0 <
+        transfer_weight_ < 1``), the log of the blended probabilities."""
+        logits = super()._logits(X)
+        target_only = getattr(self, "target_only_estimator_", None)
+        if target_only is None:
+            return logits
+        proba = np.zeros_like(logits)
+        columns = np.searchsorted(self.classes_, target_only.classes_)
+        proba[:, columns] = target_only.predict_proba(X)
+        return np.log(blend(self.transfer_weight_, softmax(logits, axis=1), proba))
+
+    def _guard(
+        self, guard: bool, chosen, target_only, folds, classes, all_codes
+    ) -> float:
+        """The weight of the transfer model: the guard's rule (``_guard.py``)
+        on the pooled held-out probabilities of the selected candidate
+        (``chosen``, one array per fold) and of the target-only model
+        (``(score, proba)`` per fold, corrected for the fold's class shares
+        against those of all labelled rows, ``all_codes``). Sets ``transfer_score_``,
+        ``target_only_score_`` and ``blend_scores_``. Without the guard, or
+        where either model failed in a fold (``error_score``), 1."""
         self.transfer_score_ = self.target_only_score_ = np.nan
-        if any(p is None for p in chosen) or any(
-            isinstance(out, _Failure) for out in target_only
+        self.blend_scores_ = {}
+        if (
+            not guard
+            or any(p is None for p in chosen)
+            or any(isinstance(out, _Failure) for out in target_only)
         ):
-            return False
-        y_held = np.concatenate([fold.y_test for fold in folds])
-        self.transfer_score_ = calibrated_log_loss(y_held, np.vstack(chosen), classes)
-        self.target_only_score_ = calibrated_log_loss(
-            y_held, np.vstack([proba for _, proba in target_only]), classes
+            return 1.0
+        codes = np.searchsorted(classes, np.concatenate([f.y_test for f in folds]))
+        weight, self.blend_scores_ = choose_weight(
+            codes,
+            np.vstack(chosen),
+            np.vstack(
+                [
+                    correct_fold_prior(
+                        proba, np.searchsorted(classes, fold.fit.y), all_codes
+                    )
+                    for (_, proba), fold in zip(target_only, folds, strict=True)
+                ]
+            ),
         )
-        return bool(self.target_only_score_ > self.transfer_score_)
+        self.transfer_score_ = self.blend_scores_[1.0]
+        self.target_only_score_ = self.blend_scores_[0.0]
+        return weight
 
     def _search(self, grid, folds, scorer, guard: bool) -> tuple:
         """The (n_candidates, n_folds) scores, the held-out class probabilities
         of every candidate and fold (``{(i, k): proba}``), those of the
         target-only model in each fold (empty unless ``guard``), the source
         pretraining snapshots and the (fit, score) seconds."""
-        self.transfer_score_ = self.target_only_score_ = np.nan
         # beta=0 (DATN_sup) ignores the unlabelled rows: two pretraining groups.
         keys = [key for key in (False, True) if _group(grid, key)]
         first = {key: grid[_group(grid, key)[0]] for key in keys}
-        # The target pathway's pretraining groups: each beta group; and, when
-        # the pairs are labelled through the source, the target-only model,
-        # which must not learn from the source. Each: the settings it is
-        # pretrained with, the source snapshot it starts from, and its name.
+        # The target pathway's pretraining groups, one per beta group: the
+        # settings each is pretrained with, the source snapshot it starts
+        # from, and its name.
         groups = {key: (first[key], key, _group_name(key)) for key in keys}
-        to_key = _target_only_group(grid)
-        if guard and self.pair_label_share > 0:
-            groups["target_only"] = (first[to_key], to_key, "target-only model")
         self._say(
             f"DATNClassifierCV: {len(folds)} folds for each of {len(grid)} "
             f"candidates, totalling {len(folds) * len(grid)} fine-tunings, from "
             f"{len(keys)} source and {len(folds) * len(groups)} target pretrainings"
-            + (", and the target-only model of each fold" if guard else "")
+            + (", and the target-only model fitted in each fold" if guard else "")
         )
         # One Parallel for the three rounds: its workers are reused (a Ray or
         # loky pool starts once).
         with parallel_as_done(self.n_jobs) as parallel:
             sources = self._pretrain_sources(parallel, first, folds[0].fit)
             targets = self._pretrain_targets(parallel, groups, folds, sources)
-            guard_key = (
-                ("target_only" if "target_only" in groups else to_key)
-                if guard
-                else None
-            )
             scores, probas, target_only, times = self._finetune_and_score(
-                parallel, grid, folds, targets, scorer, first[to_key], guard_key
+                parallel, grid, folds, targets, scorer, guard
             )
         return scores, probas, target_only, sources, times
 
@@ -675,7 +725,7 @@ class DATNClassifierCV(DATNClassifier):
         tasks = [
             self._task(
                 _pretrain_target,
-                self._estimator(**groups[key][0], target_only=key == "target_only"),
+                self._estimator(**groups[key][0]),
                 folds[k].fit,
                 sources[groups[key][1]],
             )
@@ -690,14 +740,12 @@ class DATNClassifierCV(DATNClassifier):
         return dict(zip(jobs, done, strict=True))
 
     def _finetune_and_score(
-        self, parallel, grid, folds, targets, scorer, settings, guard_key
+        self, parallel, grid, folds, targets, scorer, guard: bool
     ) -> tuple:
         """Round 3: every (alpha, beta) of every fold, fitted from its group's
-        state; and, with the guard (``guard_key``, its group), the target-only
-        model of every fold (no fine-tuning: the pretrained target pathway
-        with its own classifier, pretrained with ``settings``)."""
+        state; and, with the ``guard``, the target-only model fitted in every
+        fold (a standalone DATNClassifier without the source)."""
         jobs = [(i, k) for i in range(len(grid)) for k in range(len(folds))]
-        guard = guard_key is not None
         tasks = [
             self._task(
                 _finetune_score,
@@ -717,13 +765,13 @@ class DATNClassifierCV(DATNClassifier):
             tasks += [
                 self._task(
                     _target_only_score,
-                    self._estimator(**settings, target_only=True),
+                    self._estimator(**_TARGET_ONLY),
                     folds[k],
-                    targets[k, guard_key],
                     scorer,
                 )
                 for k in range(len(folds))
             ]
+            self.n_pretrainings_ += len(folds)
             labels += [f"target-only model, fold {k + 1}" for k in range(len(folds))]
         done = self._progress(parallel, tasks, labels, scored=True)
         fits = done[: len(jobs)]
@@ -806,12 +854,6 @@ def _group(grid: list[dict], key: bool) -> list[int]:
 def _group_name(key: bool) -> str:
     """The name of a beta group in the progress lines."""
     return f"beta {'> 0' if key else '= 0'}"
-
-
-def _target_only_group(grid: list[dict]) -> bool:
-    """The pretraining group whose target pathway is the target-only candidate:
-    the one that learns from the unlabelled rows when the grid has one."""
-    return bool(_group(grid, True))
 
 
 def _cv_results(grid: list[dict], scores: np.ndarray, times: np.ndarray) -> dict:
@@ -906,15 +948,20 @@ def _pretrain_target(est: DATNClassifier, fit: ValidatedFit, source_snapshot) ->
 
 
 def _target_only_score(
-    est: DATNClassifier, fold: _Fold, snapshot, scorer
+    est: DATNClassifier, fold: _Fold, scorer
 ) -> tuple[float, np.ndarray]:
-    """The score and the class probabilities of the held-out rows of the
-    pretrained target pathway alone (its own classifier)."""
-    run = est._prepare_fit(fold.fit, preprocessors=snapshot["preprocessors"])
-    run.restore(snapshot)
-    est._finetune_target_only(run)
+    """The score and the class probabilities of the held-out rows (in the
+    columns of the fold's classes, those of the transfer candidates) of the
+    target-only model fitted on the fold's target rows without the source."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est._fit_validated(fold.fit.without_source())
     score = scorer(est, fold.X_test, fold.y_test, **fold.score_params)
-    return score, est.predict_proba(fold.X_test)
+    proba = np.zeros((len(fold.y_test), len(fold.fit.classes)))
+    proba[:, np.searchsorted(fold.fit.classes, est.classes_)] = est.predict_proba(
+        fold.X_test
+    )
+    return score, proba
 
 
 def _finetune_score(

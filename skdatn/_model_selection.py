@@ -116,8 +116,6 @@ def calibrated_log_loss(y, proba: np.ndarray, classes: np.ndarray) -> float:
     these rows. What remains measures how well the model ranks the classes of
     each row, not how confident it is: a network trained on a few labelled rows
     is over-confident, which the plain log-loss punishes as much as its errors.
-    :class:`~skdatn.DATNClassifierCV` compares the transfer model with the
-    target-only model by it, on their pooled held-out predictions.
 
     Parameters
     ----------

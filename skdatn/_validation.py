@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.utils import _safe_indexing
@@ -66,6 +66,30 @@ class ValidatedFit:
             X,
             y,
             self.inputs,
+            classes,
+            y_codes,
+            ys_codes,
+            self.n_features_in,
+            self.feature_names_in,
+        )
+
+    def without_source(self) -> ValidatedFit:
+        """The same labelled and unlabelled target rows with no source and no
+        pairs: the fit of a target-only model (its classes those of ``y``)."""
+        inputs = replace(
+            self.inputs,
+            X_source=None,
+            y_source=None,
+            source_labeled=None,
+            pairs_source=None,
+            pairs_target=None,
+            source_feature_names=None,
+        )
+        classes, y_codes, ys_codes = encode_labels(self.y, inputs)
+        return ValidatedFit(
+            self.X,
+            self.y,
+            inputs,
             classes,
             y_codes,
             ys_codes,

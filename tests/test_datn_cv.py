@@ -26,8 +26,7 @@ from skdatn import (
     save,
 )
 from skdatn._datn_cv import _SHARED
-from skdatn._model_selection import calibrated_log_loss
-from skdatn._validation import validate_transfer_fit
+from skdatn._guard import brier_score, correct_fold_prior
 from skdatn.benchmark._controls import noise_source, shuffle_pairs
 
 GRID = {"alpha": [0.0, 1.0, 5.0], "beta": [0.0, 0.5, 2.0]}
@@ -196,27 +195,26 @@ def test_falls_back_to_the_target_only_model_when_the_source_is_useless(
 ):
     t = control(mfeat_task, 0)
     # An identity source preprocessor: the fallback must drop it with the source.
-    # With labels through the pairs, the target-only model is pretrained without
-    # them (the source's labels are as useless as the source).
+    # With labels through the pairs or not, the target-only model learns nothing
+    # from the source.
     clf = _search(
         source_preprocessor=FunctionTransformer(), pair_label_share=pair_label_share
     )
     with pytest.warns(NegativeTransferWarning, match="source does not help") as w:
         clf.fit(t.X, t.y, **t.fit_params)
     assert clf.n_pairs_labeled_ == 0
+    # Sources, targets per fold and group, the target-only model per fold, refit.
     folds, groups = 5, 2
-    extra = folds if pair_label_share else 0
-    assert clf.n_pretrainings_ == groups + folds * groups + extra + 1
+    assert clf.n_pretrainings_ == groups + folds * groups + folds + 1
     assert w[0].filename == __file__  # the warning points at the caller's fit
     assert clf.variant_ == "SSDAE" and clf.fallback_
     assert clf.target_only_score_ > clf.transfer_score_
     assert clf.source_net_ is None and clf.n_source_features_in_ is None
     assert clf.source_preprocessor_ is None
-    # The fallback is the target pathway with its own classifier, refitted on
-    # every target row of the fit: a plain SSDAE fit on the same rows.
-    ssdae = DATNClassifier(beta=1, **FAST)
-    unlabeled = np.vstack([t.X_unlabeled.X, t.pairs.target])
-    ssdae.fit(t.X, t.y, X_unlabeled=unlabeled)
+    # The fallback is the model a standalone DATNClassifier() fit without the
+    # source gives, refitted on all labelled rows and X_unlabeled.
+    ssdae = DATNClassifier(**FAST)
+    ssdae.fit(t.X, t.y, X_unlabeled=t.fit_params["X_unlabeled"])
     assert_allclose(
         clf.predict_proba(t.X_test), ssdae.predict_proba(t.X_test), rtol=1e-9
     )
@@ -246,29 +244,69 @@ def test_keeps_the_transfer_model_when_the_source_helps(mfeat_task, recwarn):
 
 
 def test_guard_scores_pool_the_held_out_predictions(task):
-    # target_only_score_ is the calibrated log-loss of the pretrained target
-    # pathway's own held-out predictions, pooled over the folds: a
-    # DATNClassifier fit on each fold's rows whose fine-tuning is skipped gives
-    # them.
+    # target_only_score_ is minus the Brier score of the held-out predictions of
+    # a standalone DATNClassifier() fitted without the source on each fold's
+    # rows, pooled over the folds; transfer_score_ the selected candidate's.
+    # (The task's classes are 0..k-1: labels are their own codes.)
     cv = KFold(3, shuffle=True, random_state=0)
     clf = _search(cv=cv).fit(task.X, task.y, **task.fit_params)
     probas, held = [], []
     for train, test in cv.split(task.X, task.y):
-        # The target-only model learns no label from the source.
-        est = DATNClassifier(beta=1, pair_label_share=0, **FAST)
-        fit = validate_transfer_fit(
-            est, task.X[train], task.y[train], **task.fit_params
+        est = DATNClassifier(**FAST).fit(
+            task.X[train], task.y[train], X_unlabeled=task.fit_params["X_unlabeled"]
         )
-        run = est._prepare_fit(fit)
-        est._pretrain(run)
-        est._finetune_target_only(run)
-        probas.append(est.predict_proba(task.X[test]))
+        # Corrected for the fold's class shares (its training rows against all).
+        proba = est.predict_proba(task.X[test])
+        probas.append(correct_fold_prior(proba, task.y[train], task.y))
         held.append(task.y[test])
-    expected = calibrated_log_loss(
-        np.concatenate(held), np.vstack(probas), clf.classes_
+    codes = np.searchsorted(clf.classes_, np.concatenate(held))
+    assert clf.target_only_score_ == pytest.approx(
+        -brier_score(codes, np.vstack(probas))
     )
-    assert clf.target_only_score_ == pytest.approx(expected)
-    assert clf.transfer_score_ <= 0 and clf.target_only_score_ <= 0
+    assert clf.blend_scores_[0.0] == clf.target_only_score_
+    assert clf.blend_scores_[1.0] == clf.transfer_score_
+    # The chosen weight has the best score; ties keep the most transfer.
+    best = max(clf.blend_scores_.values())
+    assert clf.transfer_weight_ == max(
+        w for w, s in clf.blend_scores_.items() if s == best
+    )
+
+
+def test_a_blend_averages_the_two_refitted_models(task, monkeypatch):
+    # Where the guard keeps part of each model, the estimator's probabilities
+    # are w * transfer + (1 - w) * target-only, both refitted on all rows.
+    from skdatn import _datn_cv
+
+    monkeypatch.setattr(
+        _datn_cv, "choose_weight", lambda *a: (0.75, {1.0: -0.5, 0.75: -0.4, 0.0: -0.6})
+    )
+    clf = _search().fit(task.X, task.y, **task.fit_params)
+    assert clf.transfer_weight_ == 0.75 and not clf.fallback_
+    assert clf.variant_ in ("DATN", "DATN_sup")
+    target_only = clf.target_only_estimator_
+    assert target_only.variant_ == "SSDAE"
+    transfer = _search(fallback=False).fit(task.X, task.y, **task.fit_params)
+    ssdae = DATNClassifier(**FAST).fit(
+        task.X, task.y, X_unlabeled=task.fit_params["X_unlabeled"]
+    )
+    expected = 0.75 * transfer.predict_proba(task.X_test) + 0.25 * ssdae.predict_proba(
+        task.X_test
+    )
+    assert_allclose(clf.predict_proba(task.X_test), expected, rtol=1e-9)
+    assert_array_equal(clf.predict(task.X_test), clf.classes_[expected.argmax(axis=1)])
+    assert_allclose(clf.predict_log_proba(task.X_test), np.log(expected), rtol=1e-9)
+    # transform gives the transfer model's representation.
+    assert_allclose(clf.transform(task.X_test), transfer.transform(task.X_test))
+    # Sources, targets per fold and group, target-only per fold, two refits.
+    assert clf.n_pretrainings_ == 2 + 5 * 2 + 5 + 2
+    # A blend saves and loads with its target-only model.
+    buffer = io.BytesIO()
+    save(clf, buffer)
+    buffer.seek(0)
+    loaded = load(buffer)
+    assert_array_equal(
+        loaded.predict_proba(task.X_test), clf.predict_proba(task.X_test)
+    )
 
 
 def test_without_source_there_is_nothing_to_guard(task):
@@ -316,22 +354,19 @@ def test_verbose_reports_the_plan_and_each_finished_task(task, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == (
         "[skdatn] DATNClassifierCV: 3 folds for each of 2 candidates, totalling 6 "
-        "fine-tunings, from 1 source and 6 target pretrainings, and the target-only "
-        "model of each fold"
+        "fine-tunings, from 1 source and 3 target pretrainings, and the target-only "
+        "model fitted in each fold"
     )
     assert lines[1].startswith("[skdatn] [1/1] source pretraining (beta > 0) (")
-    # The target-only model is pretrained apart (no label through the pairs).
-    assert lines[6].startswith("[skdatn] [5/6] target pretraining, fold 3 (beta > 0)")
-    assert lines[7].startswith(
-        "[skdatn] [6/6] target pretraining, fold 3 (target-only model)"
-    )
-    assert lines[8].startswith("[skdatn] [1/9] alpha=0.5, beta=1, fold 1: score -")
-    assert lines[16].startswith("[skdatn] [9/9] target-only model, fold 3: score -")
-    assert lines[17] == (
+    assert lines[4].startswith("[skdatn] [3/3] target pretraining, fold 3 (beta > 0)")
+    assert lines[5].startswith("[skdatn] [1/9] alpha=0.5, beta=1, fold 1: score -")
+    # The target-only model is fitted in each fold, without the source.
+    assert lines[13].startswith("[skdatn] [9/9] target-only model, fold 3: score -")
+    assert lines[14] == (
         f"[skdatn] refit on all {len(task.y)} labelled target rows: "
         f"alpha={clf.alpha_:g}, beta={clf.beta_:g}"
     )
-    assert len(lines) == 18  # the fits' own stages only from verbose=2 on
+    assert len(lines) == 15  # the fits' own stages only from verbose=2 on
     DATNClassifierCV(**params, verbose=2).fit(task.X, task.y, **task.fit_params)
     assert "[skdatn] fine-tuning: " in capsys.readouterr().err
 

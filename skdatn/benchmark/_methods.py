@@ -71,8 +71,13 @@ class Method:
             chosen = [self.describe(m) for m in fitted.estimators_]
             return {k: [c[k] for c in chosen] for k in chosen[0]} if chosen[0] else {}
         if isinstance(fitted, DATNClassifierCV):
-            # variant: "DATN"/"DATN_sup", or "SSDAE" where the guard fell back.
-            return {**_plain_dict(fitted.best_params_), "variant": fitted.variant_}
+            # variant: "DATN"/"DATN_sup", or "SSDAE" where the guard fell back;
+            # transfer_weight: the guard's weight of the transfer model.
+            return {
+                **_plain_dict(fitted.best_params_),
+                "variant": fitted.variant_,
+                "transfer_weight": float(fitted.transfer_weight_),
+            }
         if isinstance(fitted, GridSearchCV):
             return _plain_dict(fitted.best_params_)
         return {}

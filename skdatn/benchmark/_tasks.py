@@ -74,9 +74,10 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec(
             "wikipedia",
             load_wikipedia_image_text,
-            (("text", "image"),),
+            # image>text: a real source weaker than the target (the guard's task).
+            (("text", "image"), ("image", "text")),
             fetch=fetch_wikipedia_image_text,
-            note="development task",
+            note="development tasks",
         ),
         DatasetSpec(
             "cub",

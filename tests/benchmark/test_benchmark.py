@@ -160,7 +160,7 @@ def test_quick_run_all_methods(capsys):
         assert 0.0 <= r["accuracy"] <= 1.0
     datn = [r for r in rows if r["method"] == "DATN"]
     assert [r["seed"] for r in datn] == [0, 1]
-    assert set(datn[0]["params"]) == {"alpha", "beta", "variant"}
+    assert set(datn[0]["params"]) == {"alpha", "beta", "variant", "transfer_weight"}
     assert json.loads(json.dumps(rows)) == rows
     table = format_table(rows)
     assert "mfeat:fac>fou" in table and "±" in table and "DATN_unsup" in table
@@ -210,7 +210,7 @@ def test_networks_average_the_datn_family_and_report_each_selection():
     assert by["DATN_sup"]["params"]["beta"] == [0.0, 0.0]
     assert by["DNN"]["params"] == {} and by["SVM"]["params"] == {"svc__C": 10.0}
     single = run_benchmark(["mfeat:fac>fou"], ["DATN"], quick=True, progress=None)
-    assert set(single[0]["params"]) == {"alpha", "beta", "variant"}
+    assert set(single[0]["params"]) == {"alpha", "beta", "variant", "transfer_weight"}
     assert not isinstance(single[0]["params"]["alpha"], list)
     with pytest.raises(ValueError, match="networks must be an int >= 1"):
         run_benchmark(["mfeat:fac>fou"], ["DNN"], networks=0, progress=None)
