@@ -34,6 +34,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "cli_help",  # docs/cli_help.py: a command's --help from its parser
 ]
 
 templates_path = ["_templates"]
