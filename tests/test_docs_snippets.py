@@ -169,7 +169,6 @@ def _user_data() -> dict:
         "Xu": task.X_unlabeled.X,
         "X_test": task.X_test,
         "y_test": task.y_test,
-        "transfer_inputs": task.fit_params,
         "Domain": Domain,
         "Pairs": Pairs,
     }
