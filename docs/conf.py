@@ -21,6 +21,10 @@ sys.path.insert(0, str(_DOCS))
 os.environ.setdefault("SKDATN_DATA_DIR", str(_DOCS.parent.parent / "shared" / "data"))
 
 import skdatn  # noqa: E402
+from diagrams import draw_all  # noqa: E402
+
+# The diagrams of the pages (docs/diagrams.py), drawn into docs/_figures/.
+draw_all()
 
 project = "skdatn"
 author = "the skdatn developers"
@@ -38,7 +42,7 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_figures"]
 root_doc = "index"
 default_role = "literal"
 
