@@ -39,6 +39,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "cli_help",  # docs/cli_help.py: a command's --help from its parser
+    "result_figures",  # docs/result_figures.py: tables and plots from result files
 ]
 
 templates_path = ["_templates"]

@@ -1,0 +1,131 @@
+"""The benchmark page's result tables and plots, read from the committed result files.
+
+Sphinx extension. ``.. results-table:: benchmark/dev_reuters.json`` renders, from the
+rows of a result file of ``python -m skdatn.benchmark``, the mean ± standard deviation
+over seeds of each method on each task (the best of a task in bold), and
+``.. results-plot:: benchmark/dev_reuters.json`` the same figures as a plot, one panel
+per task. A figure of the benchmark is thus typed nowhere: it changes with its file.
+"""
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from docutils import nodes  # noqa: E402
+from docutils.parsers.rst import Directive, directives  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent
+OUT = DOCS / "_figures"
+
+
+def _summary(path: Path, methods=None):
+    """{task: {method: [accuracies over seeds]}}, tasks and methods in file order."""
+    rows = [r for r in json.loads(path.read_text()) if not r.get("error")]
+    rows = [r for r in rows if not r.get("analysis")]
+    out: dict = {}
+    for r in rows:
+        if methods and r["method"] not in methods:
+            continue
+        task = f"{r['dataset']} {r['source']}→{r['target']}"
+        out.setdefault(task, {}).setdefault(r["method"], []).append(r["accuracy"])
+    return out
+
+
+def _methods(option):
+    return option.split() if option else None
+
+
+class ResultsTable(Directive):
+    required_arguments = 1
+    option_spec = {"methods": directives.unchanged}
+
+    def run(self):
+        summary = _summary(DOCS / self.arguments[0], _methods(self.options.get("methods")))
+        tasks = list(summary)
+        methods = list(dict.fromkeys(m for t in tasks for m in summary[t]))
+        table = nodes.table()
+        group = nodes.tgroup(cols=len(tasks) + 1)
+        table += group
+        for _ in range(len(tasks) + 1):
+            group += nodes.colspec(colwidth=1)
+        head = nodes.thead()
+        group += head
+        head += self._row(["method", *tasks])
+        body = nodes.tbody()
+        group += body
+        best = {t: max(np.mean(v) for v in summary[t].values()) for t in tasks}
+        for m in methods:
+            cells = [m]
+            for t in tasks:
+                values = summary[t].get(m)
+                if values is None:
+                    cells.append("")
+                    continue
+                text = f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+                cells.append((text, np.isclose(np.mean(values), best[t])))
+            body += self._row(cells)
+        return [table]
+
+    @staticmethod
+    def _row(cells):
+        row = nodes.row()
+        for cell in cells:
+            bold = False
+            if isinstance(cell, tuple):
+                cell, bold = cell
+            entry = nodes.entry()
+            paragraph = nodes.paragraph()
+            paragraph += nodes.strong(text=cell) if bold else nodes.Text(cell)
+            entry += paragraph
+            row += entry
+        return row
+
+
+class ResultsPlot(Directive):
+    required_arguments = 1
+    option_spec = {"methods": directives.unchanged, "alt": directives.unchanged}
+
+    def run(self):
+        source = DOCS / self.arguments[0]
+        summary = _summary(source, _methods(self.options.get("methods")))
+        OUT.mkdir(exist_ok=True)
+        name = f"results_{source.stem}.png"
+        _plot(summary, OUT / name)
+        image = nodes.image(
+            uri=f"/_figures/{name}",
+            alt=self.options.get("alt", f"Accuracy per method, {source.stem}"),
+        )
+        self.state.document.settings.env.note_dependency(str(source))
+        return [image]
+
+
+def _plot(summary: dict, path: Path) -> None:
+    tasks = list(summary)
+    fig, axes = plt.subplots(
+        1, len(tasks), figsize=(2.6 * len(tasks) + 1.2, 3.2), sharey=True, squeeze=False
+    )
+    methods = list(dict.fromkeys(m for t in tasks for m in summary[t]))
+    y = np.arange(len(methods))
+    for ax, task in zip(axes[0], tasks, strict=True):
+        means = [np.mean(summary[task].get(m, [np.nan])) for m in methods]
+        stds = [np.std(summary[task].get(m, [np.nan])) for m in methods]
+        colors = ["#3182bd" if m.startswith("DATN") else "#bdbdbd" for m in methods]
+        ax.barh(y, means, xerr=stds, color=colors, capsize=2)
+        ax.set_title(task, fontsize=9)
+        ax.set_xlabel("test accuracy", fontsize=8)
+        ax.tick_params(labelsize=8)
+    axes[0][0].set_yticks(y, methods)
+    axes[0][0].invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def setup(app):
+    app.add_directive("results-table", ResultsTable)
+    app.add_directive("results-plot", ResultsPlot)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
