@@ -316,7 +316,7 @@ class DATNClassifierCV(DATNClassifier):
     ...                        pretrain_epochs=20, finetune_epochs=10, random_state=0)
     >>> clf = clf.fit(task.X, task.y, **task.fit_params)
     >>> clf.transfer_weight_  # the guard blends the transfer and target-only models
-    0.75
+    0.5
     >>> clf.n_pretrainings_  # 3 folds x (2 beta groups + target-only) + 2 + 2 refits
     13
     >>> sorted(clf.best_params_)
