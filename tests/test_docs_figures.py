@@ -1,0 +1,59 @@
+"""The measured figures that README.md quotes are those of the committed result files.
+
+The benchmark page renders its tables from ``docs/benchmark/*.json`` at build time;
+the README cannot, so each figure it quotes is recomputed here from its file.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "benchmark"
+
+
+def _rows(name: str) -> list[dict]:
+    return json.loads((RESULTS / name).read_text())
+
+
+def _benchmark(name: str, method: str, task=("mfeat", "fac", "fou")) -> list[float]:
+    return [
+        r["accuracy"]
+        for r in _rows(name)
+        if (r["dataset"], r["source"], r["target"]) == task and r["method"] == method
+    ]
+
+
+def _mean_std(values) -> str:
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+#: Each README figure and how its file gives it (mfeat fac>fou, seeds 0-2).
+FIGURES = {
+    "one DATNClassifierCV with its defaults": lambda: _mean_std(
+        _benchmark("dev_defaults_search.json", "DATN_plus")
+    ),
+    "a single DATNClassifier() fit": lambda: (
+        f"{np.mean([r['accuracy'] for r in _rows('dev_defaults_single.json') if r['task'] == 'mfeat:fac>fou' and r['config'] == 'ext_a1']):.3f}"
+    ),
+    "the search with the paper's settings": lambda: _mean_std(
+        [
+            r["acc"]
+            for r in _rows("dev_controls.json")
+            if r["task"] == "mfeat:fac>fou" and r["cond"] == "real"
+        ]
+    ),
+    "an ensemble of five networks with the paper's settings": lambda: _mean_std(
+        _benchmark("dev_mfeat_wikipedia.json", "DATN")
+    ),
+    "an SVM": lambda: f"{np.mean(_benchmark('dev_mfeat_wikipedia.json', 'SVM')):.3f}",
+}
+
+
+@pytest.mark.parametrize("what", FIGURES)
+def test_the_readmes_figures_are_those_of_their_files(what):
+    readme = " ".join((ROOT / "README.md").read_text().replace("`", "").split())
+    figure = FIGURES[what]()
+    assert f"{figure} for {what}" in readme, (what, figure)
