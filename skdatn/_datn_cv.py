@@ -80,8 +80,10 @@ class DATNClassifierCV(DATNClassifier):
     SSDAE, which learns from ``X_unlabeled``). The held-out class probabilities
     of the selected (α, β) and of the target-only model, pooled over the folds,
     then decide the weight ``w`` of the transfer model among 1, 0.75, 0.5, 0.25
-    and 0: the weight whose blend ``w * p_transfer + (1 - w) * p_target_only``
-    has the smallest Brier score. ``w = 1`` keeps the transfer model alone;
+    and 0 in the blend ``w * p_transfer + (1 - w) * p_target_only``: the
+    smallest weight whose blend's calibrated log-loss
+    (:func:`~skdatn.calibrated_log_loss`) is within half a standard error of the
+    best blend's. ``w = 1`` keeps the transfer model alone;
     ``w = 0`` falls back to the target-only model, and a
     :class:`~skdatn.exceptions.NegativeTransferWarning` says so; a weight in
     between predicts with both models, refitted on all rows
@@ -100,7 +102,7 @@ class DATNClassifierCV(DATNClassifier):
     ----------
     alphas : array-like of float, default=(0.25, 0.5, 1)
         Candidate weights α of L_trans. The paper's grid, ``(0, 0.5, 1, 2, 5,
-        10)`` for both weights, is six times slower and no better with a few
+        10)`` for both weights, costs more and measured no better with a few
         labelled target rows (user guide, "Choosing α and β").
     betas : array-like of float, default=(0, 1)
         Candidate weights β of L_unsup (MMD).
@@ -277,7 +279,7 @@ class DATNClassifierCV(DATNClassifier):
         refitted on all rows; this estimator's other fitted attributes
         (``transform`` included) are the transfer model's. None otherwise.
     blend_scores_ : dict of float to float
-        The guard's scores: minus the Brier score of the pooled held-out
+        The guard's scores: the calibrated log-loss score of the pooled held-out
         predictions of each blend, by weight of the transfer model (greater
         is better). Empty when ``fallback=False`` or without source data.
     transfer_score_, target_only_score_ : float
@@ -316,7 +318,7 @@ class DATNClassifierCV(DATNClassifier):
     ...                        pretrain_epochs=20, finetune_epochs=10, random_state=0)
     >>> clf = clf.fit(task.X, task.y, **task.fit_params)
     >>> clf.transfer_weight_  # the guard blends the transfer and target-only models
-    0.5
+    0.75
     >>> clf.n_pretrainings_  # 3 folds x (2 beta groups + target-only) + 2 + 2 refits
     13
     >>> sorted(clf.best_params_)
@@ -596,12 +598,14 @@ class DATNClassifierCV(DATNClassifier):
         if w == 0.0:
             refit = target_only
             warn(
-                f"The source does not help: in cross-validation the target-only "
+                f"The source does not help: in cross-validation neither the "
+                f"selected transfer model (alpha={self.alpha_:g}, "
+                f"beta={self.beta_:g}) nor any blend of it with the target-only "
                 f"model ({refit.variant_}: DATNClassifier fitted without the "
-                f"source) predicted better than the selected transfer model "
-                f"(alpha={self.alpha_:g}, beta={self.beta_:g}) and than every "
-                f"blend of the two (held-out log-loss score "
-                f"{self.target_only_score_:.4g} against {self.transfer_score_:.4g}). "
+                f"source) predicted the held-out rows clearly better than the "
+                f"target-only model alone (calibrated log-loss score "
+                f"{self.target_only_score_:.4g} for the target-only model, "
+                f"{self.transfer_score_:.4g} for the transfer model). "
                 f"This estimator is the target-only model (variant_="
                 f"{refit.variant_!r}, fallback_=True). Check the source data and "
                 f"that row i of both sides of pairs is the same item; "

@@ -4,21 +4,32 @@
 transfer candidate and the target-only model (``DATNClassifier()`` without the
 source). Their held-out class probabilities, pooled over the folds (the
 target-only model's corrected for each fold's class shares:
-:func:`correct_fold_prior`), decide the
-weight ``w`` of the transfer model in the fitted estimator's probabilities
-``w * p_transfer + (1 - w) * p_target_only``: the weight of ``BLEND_WEIGHTS``
-whose blend has the smallest held-out Brier score. ``w = 1`` keeps the transfer
-model alone, ``w = 0`` is the fallback to the target-only model. The user guide,
-"Is my source helping?", gives the measurements behind the rule.
+:func:`correct_fold_prior`), decide the weight ``w`` of the transfer model in the
+fitted estimator's probabilities ``w * p_transfer + (1 - w) * p_target_only``
+(:func:`choose_weight`). Each blend of ``BLEND_WEIGHTS`` is scored by its
+calibrated log-loss (:func:`~skdatn.calibrated_log_loss`: the log-loss after the
+one temperature that suits the blend best, so that it judges how well the blend
+ranks the classes, not how confident it is). The guard keeps the least of the
+transfer model whose blend is within ``TOLERANCE`` standard errors of the best
+blend: a lead of the transfer model smaller than that is noise of a few held-out
+rows. ``w = 1`` keeps the transfer model alone, ``w = 0`` is the fallback to the
+target-only model. The user guide, "Is my source helping?", gives the
+measurements behind the rule.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: The weights of the transfer model that the guard chooses from (1 first:
-#: ties keep the most of the transfer model).
+from ._model_selection import calibrated_row_losses
+
+#: The weights of the transfer model that the guard chooses from.
 BLEND_WEIGHTS = (1.0, 0.75, 0.5, 0.25, 0.0)
+
+#: How far, in standard errors of the mean per-row difference, a blend's held-out
+#: calibrated log-loss may lie above the best blend's for the guard to prefer it
+#: when it keeps less of the transfer model.
+TOLERANCE = 0.5
 
 
 def blend(weight: float, transfer: np.ndarray, target_only: np.ndarray) -> np.ndarray:
@@ -48,19 +59,15 @@ def correct_fold_prior(
     return corrected / corrected.sum(axis=1, keepdims=True)
 
 
-def brier_score(codes: np.ndarray, proba: np.ndarray) -> float:
-    """The multi-class Brier score: the mean over rows of the squared distance
-    between ``proba`` and the one-hot row of the true class ``codes``."""
-    onehot = np.zeros_like(proba)
-    onehot[np.arange(len(codes)), codes] = 1.0
-    return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
-
-
 def choose_weight(
     codes: np.ndarray, transfer: np.ndarray, target_only: np.ndarray
 ) -> tuple[float, dict[float, float]]:
-    """The weight of the transfer model with the best held-out blend, and the
-    score (minus the Brier score) of every weight of ``BLEND_WEIGHTS``.
+    """The weight of the transfer model that the guard keeps, and the score
+    (minus the calibrated log-loss) of every weight of ``BLEND_WEIGHTS``.
+
+    The weight is the smallest whose blend's held-out rows lose, on average, no
+    more than ``TOLERANCE`` standard errors of the mean per-row difference
+    beyond the best blend (the best blend itself if no other is that close).
 
     Parameters
     ----------
@@ -69,10 +76,19 @@ def choose_weight(
     transfer, target_only : ndarray of shape (n_rows, n_classes)
         The two models' held-out class probabilities.
     """
-    scores = {
-        w: -brier_score(codes, blend(w, transfer, target_only)) for w in BLEND_WEIGHTS
+    losses = {
+        w: calibrated_row_losses(codes, blend(w, transfer, target_only))
+        for w in BLEND_WEIGHTS
     }
-    best = max(scores.values())
-    # The first of the best: ties keep the most of the transfer model.
-    weight = next(w for w, s in scores.items() if s >= best - 1e-12)
-    return weight, scores
+    scores = {w: -float(row.mean()) for w, row in losses.items()}
+    # The best blend; ties keep the most of the transfer model.
+    best = max(BLEND_WEIGHTS, key=lambda w: (scores[w], w))
+    for w in sorted(BLEND_WEIGHTS):
+        if w == best:
+            break
+        excess = losses[w] - losses[best]
+        n = len(excess)
+        standard_error = excess.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0
+        if excess.mean() <= TOLERANCE * standard_error:
+            return w, scores
+    return best, scores

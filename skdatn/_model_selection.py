@@ -133,11 +133,24 @@ def calibrated_log_loss(y, proba: np.ndarray, classes: np.ndarray) -> float:
         is no better than chance).
     """
     codes = np.searchsorted(classes, np.asarray(y))
+    return -float(calibrated_row_losses(codes, proba).mean())
+
+
+def calibrated_row_losses(codes: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """Each row's log-loss after the one temperature that suits all rows best
+    (:func:`calibrated_log_loss` is minus their mean); ``codes`` are the true
+    classes' columns of ``proba``."""
     log_p = np.log(np.clip(proba, 1e-300, None))
     rows = np.arange(len(codes))
 
-    def loss(log_t: float) -> float:
-        return float(-log_softmax(log_p / np.exp(log_t), axis=1)[rows, codes].mean())
+    def row_losses(log_t: float) -> np.ndarray:
+        return -log_softmax(log_p / np.exp(log_t), axis=1)[rows, codes]
 
-    best = minimize_scalar(loss, bounds=(-4.0, 4.0), method="bounded")
-    return -float(min(best.fun, loss(0.0)))
+    best = minimize_scalar(
+        lambda log_t: float(row_losses(log_t).mean()),
+        bounds=(-4.0, 4.0),
+        method="bounded",
+    )
+    # The bounded search may miss T = 1 (no recalibration) when it is best.
+    at_best, at_one = row_losses(best.x), row_losses(0.0)
+    return at_best if at_best.mean() < at_one.mean() else at_one

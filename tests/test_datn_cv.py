@@ -21,12 +21,13 @@ from skdatn import (
     NegativeTransferWarning,
     SlicingRiskWarning,
     TrainingDivergedError,
+    calibrated_log_loss,
     held_out_log_loss,
     load,
     save,
 )
 from skdatn._datn_cv import _SHARED
-from skdatn._guard import brier_score, correct_fold_prior
+from skdatn._guard import correct_fold_prior
 from skdatn.benchmark._controls import noise_source, shuffle_pairs
 
 GRID = {"alpha": [0.0, 1.0, 5.0], "beta": [0.0, 0.5, 2.0]}
@@ -116,9 +117,12 @@ def test_parallel_search_gives_the_sequential_results(task, backend):
         sequential.cv_results_["split1_test_score"],
     )
     assert parallel.best_params_ == sequential.best_params_
+    assert parallel.transfer_weight_ == sequential.transfer_weight_
     # 2 folds x 2 beta groups, the target-only model of each fold (pretrained
-    # apart: it learns no label through the pairs), 2 source, 1 refit.
-    assert parallel.n_pretrainings_ == sequential.n_pretrainings_ == 2 * 2 + 2 + 2 + 1
+    # apart: it learns no label through the pairs), 2 source, 1 refit, and the
+    # target-only model's refit where the guard blends.
+    blended = 0 < sequential.transfer_weight_ < 1
+    assert parallel.n_pretrainings_ == sequential.n_pretrainings_ == 9 + blended
     assert_array_equal(
         parallel.predict_proba(task.X_test), sequential.predict_proba(task.X_test)
     )
@@ -189,11 +193,10 @@ def _search(**params):
 
 
 @pytest.mark.parametrize("pair_label_share", [0.0, 0.5])
-@pytest.mark.parametrize("control", [noise_source, shuffle_pairs])
 def test_falls_back_to_the_target_only_model_when_the_source_is_useless(
-    mfeat_task, control, pair_label_share
+    mfeat_task, pair_label_share
 ):
-    t = control(mfeat_task, 0)
+    t = shuffle_pairs(mfeat_task, 0)
     # An identity source preprocessor: the fallback must drop it with the source.
     # With labels through the pairs or not, the target-only model learns nothing
     # from the source.
@@ -233,6 +236,24 @@ def test_falls_back_to_the_target_only_model_when_the_source_is_useless(
     assert kept.score(t.X_test, t.y_test) < clf.score(t.X_test, t.y_test)
 
 
+@pytest.mark.parametrize("pair_label_share", [0.0, 0.5])
+def test_a_noise_source_predicts_as_the_target_only_model(mfeat_task, pair_label_share):
+    # A noise source's transfer model is near uniform on the held-out rows: the
+    # guard gives it at most half the weight, and what it keeps of it barely
+    # moves the target-only model's predictions.
+    t = noise_source(mfeat_task, 0)
+    clf = _search(pair_label_share=pair_label_share)
+    clf.fit(t.X, t.y, **t.fit_params)
+    assert clf.transfer_weight_ <= 0.5
+    ssdae = DATNClassifier(**FAST)
+    ssdae.fit(t.X, t.y, X_unlabeled=t.fit_params["X_unlabeled"])
+    guarded = clf.score(t.X_test, t.y_test)
+    assert guarded >= ssdae.score(t.X_test, t.y_test) - 0.02
+    kept = _search(fallback=False, pair_label_share=pair_label_share)
+    kept.fit(t.X, t.y, **t.fit_params)
+    assert kept.score(t.X_test, t.y_test) < guarded
+
+
 def test_keeps_the_transfer_model_when_the_source_helps(mfeat_task, recwarn):
     t = mfeat_task
     clf = _search()
@@ -244,7 +265,7 @@ def test_keeps_the_transfer_model_when_the_source_helps(mfeat_task, recwarn):
 
 
 def test_guard_scores_pool_the_held_out_predictions(task):
-    # target_only_score_ is minus the Brier score of the held-out predictions of
+    # target_only_score_ is the calibrated log-loss score of the held-out predictions of
     # a standalone DATNClassifier() fitted without the source on each fold's
     # rows, pooled over the folds; transfer_score_ the selected candidate's.
     # (The task's classes are 0..k-1: labels are their own codes.)
@@ -259,9 +280,8 @@ def test_guard_scores_pool_the_held_out_predictions(task):
         proba = est.predict_proba(task.X[test])
         probas.append(correct_fold_prior(proba, task.y[train], task.y))
         held.append(task.y[test])
-    codes = np.searchsorted(clf.classes_, np.concatenate(held))
     assert clf.target_only_score_ == pytest.approx(
-        -brier_score(codes, np.vstack(probas))
+        calibrated_log_loss(np.concatenate(held), np.vstack(probas), clf.classes_)
     )
     assert clf.blend_scores_[0.0] == clf.target_only_score_
     assert clf.blend_scores_[1.0] == clf.transfer_score_
@@ -362,9 +382,15 @@ def test_verbose_reports_the_plan_and_each_finished_task(task, capsys):
     assert lines[5].startswith("[skdatn] [1/9] alpha=0.5, beta=1, fold 1: score -")
     # The target-only model is fitted in each fold, without the source.
     assert lines[13].startswith("[skdatn] [9/9] target-only model, fold 3: score -")
+    w = clf.transfer_weight_
     assert lines[14] == (
         f"[skdatn] refit on all {len(task.y)} labelled target rows: "
-        f"alpha={clf.alpha_:g}, beta={clf.beta_:g}"
+        + (
+            "the target-only model"
+            if w == 0
+            else f"alpha={clf.alpha_:g}, beta={clf.beta_:g}"
+            + ("" if w == 1 else f", blended with the target-only model (weight {w:g})")
+        )
     )
     assert len(lines) == 15  # the fits' own stages only from verbose=2 on
     DATNClassifierCV(**params, verbose=2).fit(task.X, task.y, **task.fit_params)
