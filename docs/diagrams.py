@@ -93,7 +93,7 @@ def search_flow(path: Path) -> None:
          _TARGET),
         (2.0, "best (α, β): the best mean held-out score (log-loss by default)", "#dddddd"),
         (1.0, "the guard: the best (α, β) against DATNClassifier() without the source;\n"
-         "weight w of the transfer model (1, .75, .5, .25, 0) by the held-out Brier score",
+         "the least weight w (1, .75, .5, .25, 0) within ½ s.e. of the best blend",
          _PAIR),
         (0.0, "refit on all labelled rows: the transfer model (w = 1), the target-only\n"
          "model (w = 0, NegativeTransferWarning) or both, blended", "#dddddd"),

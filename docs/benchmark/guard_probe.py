@@ -8,10 +8,19 @@ one network) keeps, in one ``.npz`` per run:
   probabilities there of every candidate (``oof_candidates``), of the guard's
   target-only model of that search (``oof_guard``) and of a standalone
   ``DATNClassifier()`` fitted without the source in the same folds (``oof_ssdae``);
-- the class probabilities on the test rows of the refitted transfer model
-  (``test_transfer``), of the guard's refitted target-only model (``test_guard``)
-  and of the standalone SSDAE on all rows (``test_ssdae``), and the test accuracy
-  of the benchmark's SVM.
+- the class probabilities on the test rows of the guard's fitted model
+  (``test_today``), of the transfer model with the selected (α, β) refitted on all
+  rows (``test_transfer``), of the guard's refitted target-only model
+  (``test_guard``) and of the standalone SSDAE on all rows (``test_ssdae``), and the
+  test accuracy of the benchmark's SVM.
+
+The committed ``dev_guard_rules.json`` was computed from runs of the library before
+the guard's current rule. In those files the guard's model (the "before" rows of the
+tables) was either the transfer or the target-only model (``fell_back``), and
+``oof_guard`` and ``test_guard`` hold the previous target-only model (the search's
+own pretrained target pathway). With the current library the guard's target-only
+model is the standalone SSDAE, so those arrays repeat ``oof_ssdae`` and
+``test_ssdae``.
 
 A rule of the guard is a function of these arrays, so every rule is scored from
 one run (``guard_rules.py``). Run from the repository root, with the shared data
@@ -48,10 +57,6 @@ TASKS = [
 class Probe(DATNClassifierCV):
     """The default search, keeping what its guard sees."""
 
-    def _search_and_refit(self, fit, grid, split_params, score_params):
-        self.probe_fit_ = fit
-        return super()._search_and_refit(fit, grid, split_params, score_params)
-
     def _search(self, grid, folds, scorer, guard):
         out = super()._search(grid, folds, scorer, guard)
         self.probe_ = dict(grid=grid, folds=folds, out=out)
@@ -77,21 +82,21 @@ def probe(task: str, seed: int, level: float, path: str) -> None:
     seconds = time.perf_counter() - start
     classes = est.classes_
     today = est.predict_proba(split.X_test)
-    fit, grid = est.probe_fit_, est.probe_["grid"]
+    grid = est.probe_["grid"]
     folds = est.probe_["folds"]
-    _, probas, target_only, sources, _ = est.probe_["out"]
-    # The other refit: the transfer model where the guard fell back, else the
-    # guard's target-only model.
+    _, probas, target_only, _, _ = est.probe_["out"]
     fell_back = bool(est.fallback_)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.fallback_ = not fell_back
-        est._refit(fit, grid, sources)
-    other = est.predict_proba(split.X_test)
-    test_transfer, test_guard = (other, today) if fell_back else (today, other)
-    # The standalone target-only model, in the same folds and on all rows.
+    # The standalone models on all rows: the transfer model is DATNClassifier with
+    # the selected (alpha, beta), which is what the search refits; the
+    # target-only model is DATNClassifier() without the source, in the search's
+    # folds and on all rows.
     shared = DATNClassifier().get_params()
     params = {k: v for k, v in built.get_params().items() if k in shared}
+    transfer = DATNClassifier(**{**params, **est.best_params_})
+    transfer.fit(split.X, split.y, **split.fit_params)
+    test_transfer = _aligned(
+        transfer.predict_proba(split.X_test), transfer.classes_, classes
+    )
     splits = est._splits(split.X, split.y, {})
     oof_ssdae = []
     for train, test in splits:
@@ -103,6 +108,8 @@ def probe(task: str, seed: int, level: float, path: str) -> None:
         split.X, split.y, X_unlabeled=split.fit_params["X_unlabeled"]
     )
     test_ssdae = _aligned(m.predict_proba(split.X_test), m.classes_, classes)
+    # The guard's own refitted target-only model is that same standalone model.
+    test_guard = test_ssdae
     svm = methods["SVM"].build(ctx, seed).fit(split.X, split.y)
     n_folds = len(folds)
     np.savez_compressed(
@@ -112,7 +119,10 @@ def probe(task: str, seed: int, level: float, path: str) -> None:
         oof_y=np.concatenate([f.y_test for f in folds]),
         fold_sizes=np.array([len(f.y_test) for f in folds]),
         oof_candidates=np.stack(
-            [np.vstack([probas[i, k] for k in range(n_folds)]) for i in range(len(grid))]
+            [
+                np.vstack([probas[i, k] for k in range(n_folds)])
+                for i in range(len(grid))
+            ]
         ),
         alphas=np.array([p["alpha"] for p in grid]),
         betas=np.array([p["beta"] for p in grid]),
@@ -121,6 +131,7 @@ def probe(task: str, seed: int, level: float, path: str) -> None:
         oof_ssdae=np.vstack(oof_ssdae),
         test_transfer=test_transfer,
         test_guard=test_guard,
+        test_today=today,
         test_ssdae=test_ssdae,
         fell_back=fell_back,
         svm_accuracy=float(np.mean(svm.predict(split.X_test) == split.y_test)),
