@@ -48,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Benchmark DATN and the baselines on heterogeneous transfer tasks "
             "(the paper's Table 4 protocol). With no arguments: the three mfeat "
-            "development tasks (embedded data), one seed, about 18 minutes on one "
-            "core (one torch thread)."
+            "development tasks (embedded data), one seed, one torch thread per "
+            "process; a progress line per fit."
         ),
     )
     parser.add_argument(
