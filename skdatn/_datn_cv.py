@@ -28,7 +28,7 @@ from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import _check_method_params
 
 from ._datn import DATNClassifier
-from ._guard import blend, choose_weight, correct_fold_prior
+from ._guard import blend, choose_weight, correct_fold_prior, in_columns
 from ._model_selection import (
     DEFAULT_ALPHAS,
     DEFAULT_BETAS,
@@ -633,9 +633,9 @@ class DATNClassifierCV(DATNClassifier):
         target_only = getattr(self, "target_only_estimator_", None)
         if target_only is None:
             return logits
-        proba = np.zeros_like(logits)
-        columns = np.searchsorted(self.classes_, target_only.classes_)
-        proba[:, columns] = target_only.predict_proba(X)
+        proba = in_columns(
+            target_only.predict_proba(X), target_only.classes_, self.classes_
+        ).astype(logits.dtype, copy=False)
         return np.log(blend(self.transfer_weight_, softmax(logits, axis=1), proba))
 
     def _guard(
@@ -961,10 +961,7 @@ def _target_only_score(
         warnings.simplefilter("ignore", ConvergenceWarning)
         est._fit_validated(fold.fit.without_source())
     score = scorer(est, fold.X_test, fold.y_test, **fold.score_params)
-    proba = np.zeros((len(fold.y_test), len(fold.fit.classes)))
-    proba[:, np.searchsorted(fold.fit.classes, est.classes_)] = est.predict_proba(
-        fold.X_test
-    )
+    proba = in_columns(est.predict_proba(fold.X_test), est.classes_, fold.fit.classes)
     return score, proba
 
 

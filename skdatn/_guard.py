@@ -37,6 +37,17 @@ def blend(weight: float, transfer: np.ndarray, target_only: np.ndarray) -> np.nd
     return weight * transfer + (1.0 - weight) * target_only
 
 
+def in_columns(
+    proba: np.ndarray, classes: np.ndarray, all_classes: np.ndarray
+) -> np.ndarray:
+    """A model's class probabilities (columns ``classes``) in the columns of
+    ``all_classes`` (sorted, holding ``classes``), zero for the classes the
+    model never saw."""
+    out = np.zeros((len(proba), len(all_classes)))
+    out[:, np.searchsorted(all_classes, classes)] = proba
+    return out
+
+
 def correct_fold_prior(
     proba: np.ndarray, fold_codes: np.ndarray, all_codes: np.ndarray
 ) -> np.ndarray:

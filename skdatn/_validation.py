@@ -59,18 +59,15 @@ class ValidatedFit:
     def rows(self, indices) -> ValidatedFit:
         """The same fit on the rows ``indices`` of ``X`` (a fold of a search):
         the transfer inputs are kept as read, the labels encoded again."""
-        X = _safe_indexing(self.X, indices)
         y = self.y[indices]
         classes, y_codes, ys_codes = encode_labels(y, self.inputs)
-        return ValidatedFit(
-            X,
-            y,
-            self.inputs,
-            classes,
-            y_codes,
-            ys_codes,
-            self.n_features_in,
-            self.feature_names_in,
+        return replace(
+            self,
+            X=_safe_indexing(self.X, indices),
+            y=y,
+            classes=classes,
+            y_codes=y_codes,
+            ys_codes=ys_codes,
         )
 
     def without_source(self) -> ValidatedFit:
@@ -86,15 +83,8 @@ class ValidatedFit:
             source_feature_names=None,
         )
         classes, y_codes, ys_codes = encode_labels(self.y, inputs)
-        return ValidatedFit(
-            self.X,
-            self.y,
-            inputs,
-            classes,
-            y_codes,
-            ys_codes,
-            self.n_features_in,
-            self.feature_names_in,
+        return replace(
+            self, inputs=inputs, classes=classes, y_codes=y_codes, ys_codes=ys_codes
         )
 
     def set_on(self, estimator) -> None:

@@ -37,6 +37,7 @@ import warnings
 import numpy as np
 
 from skdatn import DATNClassifier, DATNClassifierCV
+from skdatn._guard import in_columns
 from skdatn.benchmark import DATASETS, build_task, parse_task
 from skdatn.benchmark._analyses import SOURCE_NOISE_LEVELS
 from skdatn.benchmark._controls import degrade_source
@@ -61,12 +62,6 @@ class Probe(DATNClassifierCV):
         out = super()._search(grid, folds, scorer, guard)
         self.probe_ = dict(grid=grid, folds=folds, out=out)
         return out
-
-
-def _aligned(proba, classes, all_classes):
-    out = np.zeros((len(proba), len(all_classes)))
-    out[:, np.searchsorted(all_classes, classes)] = proba
-    return out
 
 
 def probe(task: str, seed: int, level: float, path: str) -> None:
@@ -94,7 +89,7 @@ def probe(task: str, seed: int, level: float, path: str) -> None:
     params = {k: v for k, v in built.get_params().items() if k in shared}
     transfer = DATNClassifier(**{**params, **est.best_params_})
     transfer.fit(split.X, split.y, **split.fit_params)
-    test_transfer = _aligned(
+    test_transfer = in_columns(
         transfer.predict_proba(split.X_test), transfer.classes_, classes
     )
     splits = est._splits(split.X, split.y, {})
@@ -103,11 +98,13 @@ def probe(task: str, seed: int, level: float, path: str) -> None:
         m = DATNClassifier(**params, alpha=1.0, beta=1.0).fit(
             split.X[train], split.y[train], X_unlabeled=split.fit_params["X_unlabeled"]
         )
-        oof_ssdae.append(_aligned(m.predict_proba(split.X[test]), m.classes_, classes))
+        oof_ssdae.append(
+            in_columns(m.predict_proba(split.X[test]), m.classes_, classes)
+        )
     m = DATNClassifier(**params, alpha=1.0, beta=1.0).fit(
         split.X, split.y, X_unlabeled=split.fit_params["X_unlabeled"]
     )
-    test_ssdae = _aligned(m.predict_proba(split.X_test), m.classes_, classes)
+    test_ssdae = in_columns(m.predict_proba(split.X_test), m.classes_, classes)
     # The guard's own refitted target-only model is that same standalone model.
     test_guard = test_ssdae
     svm = methods["SVM"].build(ctx, seed).fit(split.X, split.y)

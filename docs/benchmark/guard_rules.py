@@ -71,14 +71,10 @@ def cal_log_loss(P, c):
     return -calibrated_log_loss(c, P, np.arange(P.shape[1]))
 
 
-def blend(T, O, w):
-    return w * T + (1 - w) * O
-
-
 def choose(T, O, c, metric, weights=WEIGHTS, lower=True, prefer=1.0, eps=0.0):
     """The weight of ``weights`` with the best ``metric`` of the blend; ties
     (within ``eps``) go to the weight nearest ``prefer``."""
-    values = np.array([metric(blend(T, O, w), c) for w in weights])
+    values = np.array([metric(_guard.blend(w, T, O), c) for w in weights])
     best = values.min() if lower else values.max()
     tied = [
         w for w, v in zip(weights, values, strict=True) if abs(v - best) <= eps + 1e-12
@@ -94,17 +90,17 @@ def rules(d) -> dict:
     c = _codes(d["oof_y"], classes)
     T = d["oof_candidates"][int(d["best_index"])]
     out = {}
-    # The folds' class-prior shift: a fold trains on fewer rows of the classes
-    # of its held-out rows. Reweight the target-only model's held-out
-    # probabilities by (all rows' class share) / (the fold's training share).
-    counts = np.bincount(c, minlength=len(classes)).astype(float)
+    # The folds' class-prior shift, corrected as the library's guard does: a
+    # fold trains on all pooled rows but its held-out ones.
     starts = np.concatenate([[0], np.cumsum(d["fold_sizes"])])
-    O = np.array(d["oof_ssdae"], dtype=float)
-    for a, b in zip(starts[:-1], starts[1:], strict=True):
-        train = counts - np.bincount(c[a:b], minlength=len(classes))
-        ratio = (counts / counts.sum()) / np.maximum(train / train.sum(), 1e-12)
-        O[a:b] = O[a:b] * ratio
-        O[a:b] /= O[a:b].sum(1, keepdims=True)
+    O = np.vstack(
+        [
+            _guard.correct_fold_prior(
+                d["oof_ssdae"][a:b], np.concatenate([c[:a], c[b:]]), c
+            )
+            for a, b in zip(starts[:-1], starts[1:], strict=True)
+        ]
+    )
     d = {**d, "oof_prior": O, "test_prior": d["test_ssdae"]}
     for name in ("guard", "ssdae", "prior"):
         O = d[f"oof_{name}"]
@@ -192,7 +188,7 @@ def score_run(path: str) -> dict:
             tT, tO = chosen[f"_{name}:temps"]
             T, O = calibrate(T, tT), calibrate(O, tO)
         row["weights"][rule] = w
-        row["rules"][rule] = accuracy(blend(T, O, w), c)
+        row["rules"][rule] = accuracy(_guard.blend(w, T, O), c)
     return row
 
 
