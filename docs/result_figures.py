@@ -4,7 +4,12 @@ Sphinx extension. ``.. results-table:: benchmark/dev_reuters.json`` renders, fro
 rows of a result file of ``python -m skdatn.benchmark``, the mean ± standard deviation
 over seeds of each method on each task (the best of a task in bold), and
 ``.. results-plot:: benchmark/dev_reuters.json`` the same figures as a plot, one panel
-per task. A figure of the benchmark is thus typed nowhere: it changes with its file.
+per task. ``.. controls-table:: benchmark/dev_controls.json`` renders the controls'
+table from the rows of the controls' script (``task``, ``seed``, ``cond``, ``acc``,
+``acc_transfer``, ``variant``), with the rows of further methods from benchmark result
+files named in its ``:extra:`` option; ``.. pivot-table::`` a file's rows as a task ×
+setting table. A figure of the benchmark is thus typed nowhere:
+it changes with its file.
 """
 
 import json
@@ -44,7 +49,9 @@ class ResultsTable(Directive):
     option_spec = {"methods": directives.unchanged}
 
     def run(self):
-        summary = _summary(DOCS / self.arguments[0], _methods(self.options.get("methods")))
+        summary = _summary(
+            DOCS / self.arguments[0], _methods(self.options.get("methods"))
+        )
         tasks = list(summary)
         methods = list(dict.fromkeys(m for t in tasks for m in summary[t]))
         table = nodes.table()
@@ -125,7 +132,151 @@ def _plot(summary: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _mean_std(values) -> str:
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}" if values else "-"
+
+
+#: The controls table's rows: label, the rows' ``cond``, the accuracy field.
+_CONTROL_ROWS = (
+    ("DATN (real source)", "real", "acc"),
+    ("↳ without guard", "real", "acc_transfer"),
+    ("NoiseSource", "noise", "acc"),
+    ("↳ without guard", "noise", "acc_transfer"),
+    ("ShuffledPairs", "shuffled", "acc"),
+    ("↳ without guard", "shuffled", "acc_transfer"),
+)
+
+
+class ControlsTable(Directive):
+    """The controls' rows, the rows of ``:extra:`` methods, the target-only SVC
+    (``cond == "svc"``) and the number of splits each fitted model fell back on."""
+
+    required_arguments = 1
+    option_spec = {"extra": directives.unchanged}
+
+    def run(self):
+        env = self.state.document.settings.env
+        path = DOCS / self.arguments[0]
+        env.note_dependency(str(path))
+        rows = json.loads(path.read_text())
+        tasks = list(dict.fromkeys(r["task"] for r in rows))
+        lines = []
+        for label, cond, field in _CONTROL_ROWS:
+            cells = [label]
+            for task in tasks:
+                values = [
+                    r[field] for r in rows if (r["task"], r["cond"]) == (task, cond)
+                ]
+                cells.append(_mean_std(values))
+            lines.append(cells)
+        extra = (self.options.get("extra") or "").split()
+        for name, method in zip(extra[::2], extra[1::2], strict=True):
+            env.note_dependency(str(DOCS / name))
+            summary = _summary(DOCS / name, [method])
+            lines.append(
+                [method]
+                + [
+                    _mean_std(summary.get(_as_summary_task(t), {}).get(method))
+                    for t in tasks
+                ]
+            )
+        lines.append(
+            ["SVM"]
+            + [
+                _mean_std(
+                    [r["acc"] for r in rows if (r["task"], r["cond"]) == (t, "svc")]
+                )
+                for t in tasks
+            ]
+        )
+        fallbacks = ["fallbacks real/noise/shuffled"]
+        for task in tasks:
+            counts = []
+            for cond in ("real", "noise", "shuffled"):
+                fits = [r for r in rows if (r["task"], r["cond"]) == (task, cond)]
+                fell = sum(r["variant"] == "SSDAE" for r in fits)
+                counts.append(f"{fell}/{len(fits)}")
+            fallbacks.append(" ".join(counts))
+        lines.append(fallbacks)
+        table = nodes.table()
+        group = nodes.tgroup(cols=len(tasks) + 1)
+        table += group
+        for _ in range(len(tasks) + 1):
+            group += nodes.colspec(colwidth=1)
+        head = nodes.thead()
+        group += head
+        head += ResultsTable._row(["method", *(t.replace(">", "→") for t in tasks)])
+        body = nodes.tbody()
+        group += body
+        for cells in lines:
+            body += ResultsTable._row(cells)
+        return [table]
+
+
+class PivotTable(Directive):
+    """Rows of a result file as a task × setting table: the mean ± standard error
+    over seeds of ``accuracy`` for each ``task`` and each value of ``:key:``, and a
+    last row with the mean over all rows of each setting.
+
+    ``:columns:`` lists the settings, ``value=heading`` separated by ``;``.
+    """
+
+    required_arguments = 1
+    option_spec = {"key": directives.unchanged, "columns": directives.unchanged}
+
+    def run(self):
+        path = DOCS / self.arguments[0]
+        self.state.document.settings.env.note_dependency(str(path))
+        rows = json.loads(path.read_text())
+        key = self.options["key"]
+        columns = [
+            item.strip().split("=", 1)
+            for item in self.options["columns"].split(";")
+            if item.strip()
+        ]
+        tasks = list(dict.fromkeys(r["task"] for r in rows))
+        lines = []
+        for task in tasks:
+            cells = [task.replace(">", "→")]
+            for value, _ in columns:
+                acc = [
+                    r["accuracy"] for r in rows if (r["task"], r[key]) == (task, value)
+                ]
+                sem = np.std(acc, ddof=1) / np.sqrt(len(acc)) if len(acc) > 1 else 0.0
+                cells.append(f"{np.mean(acc):.3f} ± {sem:.3f}" if acc else "-")
+            lines.append(cells)
+        n = {value: sum(r[key] == value for r in rows) for value, _ in columns}
+        lines.append(
+            [f"all {max(n.values())} splits"]
+            + [
+                f"{np.mean([r['accuracy'] for r in rows if r[key] == value]):.3f}"
+                for value, _ in columns
+            ]
+        )
+        table = nodes.table()
+        group = nodes.tgroup(cols=len(columns) + 1)
+        table += group
+        for _ in range(len(columns) + 1):
+            group += nodes.colspec(colwidth=1)
+        head = nodes.thead()
+        group += head
+        head += ResultsTable._row(["task", *(heading for _, heading in columns)])
+        body = nodes.tbody()
+        group += body
+        for cells in lines:
+            body += ResultsTable._row(cells)
+        return [table]
+
+
+def _as_summary_task(task: str) -> str:
+    """``"mfeat:fac>fou"`` as ``_summary`` names it, ``"mfeat fac→fou"``."""
+    dataset, _, direction = task.partition(":")
+    return f"{dataset} {direction.replace('>', '→')}"
+
+
 def setup(app):
+    app.add_directive("controls-table", ControlsTable)
+    app.add_directive("pivot-table", PivotTable)
     app.add_directive("results-table", ResultsTable)
     app.add_directive("results-plot", ResultsPlot)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
