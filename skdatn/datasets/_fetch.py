@@ -1,4 +1,4 @@
-"""Downloaders of the real paired data sets, from their original public location.
+"""Downloaders of the real data sets, from their original public location.
 
 Each ``fetch_*`` function downloads the original file once (from the repository,
 commit and path named in the data set's description), checks its SHA-256,
@@ -23,10 +23,12 @@ import scipy.io
 import scipy.sparse as sp
 
 from ._loaders import (
+    OFFICE_CALTECH_VIEWS,
     REUTERS_VIEWS,
     THREE_SOURCES_VIEWS,
     folder_path,
     load_cub_image_text,
+    load_office_caltech,
     load_reuters_multilingual,
     load_three_sources,
     load_webis_cls10_books,
@@ -35,6 +37,7 @@ from ._loaders import (
 
 __all__ = [
     "fetch_cub_image_text",
+    "fetch_office_caltech",
     "fetch_reuters_multilingual",
     "fetch_three_sources",
     "fetch_webis_cls10_books",
@@ -50,12 +53,15 @@ _GITHUB = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
 
 @dataclass(frozen=True)
 class _Remote:
-    """One original file: where it is published and its SHA-256."""
+    """One original file: where it is published and its SHA-256; ``local_name``
+    is its name in the data home when not the last part of ``path`` (two
+    originals of one data set with the same name)."""
 
     repo: str
     commit: str
     path: str
     sha256: str
+    local_name: str = ""
 
     @property
     def url(self) -> str:
@@ -63,7 +69,7 @@ class _Remote:
 
     @property
     def filename(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
+        return self.local_name or self.path.rsplit("/", 1)[-1]
 
 
 #: The original files (the SHA-256 computed from the files at these commits).
@@ -112,6 +118,59 @@ REMOTES = {
         "tu.txt",
         "b1b7c8d3842c6dbdecb946f740a4e5fe6233cd45c6779774914c0dfa62bf3b1d",
     ),
+    # Office-Caltech10: one file per feature type and domain, kept as
+    # "{view}.mat" (the domains' file names repeat across feature types).
+    **{
+        f"office_{view}": _Remote(
+            "redhat12345/OfficeCaltechDomainAdaptation",
+            "74f70487e1b975d1af05bb9a2ecfbf14a7000080",
+            f"features/{path}",
+            sha256,
+            local_name=f"{view}.mat",
+        )
+        for view, path, sha256 in (
+            (
+                "surf_A",
+                "surf/amazon.mat",
+                "df32548b994e18d364c99e1f317e1fae100597259f0423a41b90f4f68187bb1f",
+            ),
+            (
+                "surf_C",
+                "surf/caltech10.mat",
+                "4f9334c8ced489d5054de97a5fd51a61f017f3bcd1f38c9a85c6d78cb9d7bda5",
+            ),
+            (
+                "surf_D",
+                "surf/dslr.mat",
+                "44d673c68e1d07b837893aa74dba3b986e4a6cc3fd66f0dd357683bdef059216",
+            ),
+            (
+                "surf_W",
+                "surf/webcam.mat",
+                "a6a9c78b4b7181dfbb58bcfd351d4ebd737f171c31247b8884948aa156d3f700",
+            ),
+            (
+                "googlenet_A",
+                "GoogleNet1024/amazon.mat",
+                "bae9ee6e8f7ca305120dd970f2c90471f4ef8dda4cb2ad2404c38bb26cb56ba9",
+            ),
+            (
+                "googlenet_D",
+                "GoogleNet1024/dslr.mat",
+                "5f7c6211581f846b7b5534429fb62bfb7e490e88aacfc8bee97eb0b0224dbd89",
+            ),
+            (
+                "googlenet_W",
+                "GoogleNet1024/webcam.mat",
+                "57774bbdf97433b5fb5a6333e302f077444c069537138b60ef417f48ee65d296",
+            ),
+            (
+                "caffenet_D",
+                "CaffeNet4096/dslr.mat",
+                "2c7472bd590cad4318d77b643d6cd48c923c63df0eb9e74e5db25061677978fc",
+            ),
+        )
+    },
 }
 
 
@@ -339,6 +398,62 @@ def _webis_arrays(st: Path, su: Path, tu: Path) -> dict:
     }
 
 
+#: The ten classes of Office-Caltech10, in the order of its labels (1..10 in the
+#: originals, which do not name them): the sorted names of the class folders of
+#: the repository's images.
+OFFICE_CALTECH_CLASSES = (
+    "backpack",
+    "bike",
+    "calculator",
+    "headphones",
+    "keyboard",
+    "laptop",
+    "monitor",
+    "mouse",
+    "mug",
+    "projector",
+)
+
+
+def _office_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The features (``fts``, one row per image) and labels (``labels``, from 1)
+    of an Office-Caltech10 original; the labels from 0."""
+    mat = scipy.io.loadmat(path)
+    fts, labels = mat.get("fts"), mat.get("labels")
+    if fts is None or labels is None or fts.ndim != 2 or labels.size != len(fts):
+        raise ValueError(
+            f"{path} does not hold the expected arrays (fts of shape (n_images, "
+            f"n_features), labels of n_images classes from 1)."
+        )
+    y = np.asarray(labels).ravel().astype(np.int64) - 1
+    if y.size and (y.min() < 0 or y.max() >= len(OFFICE_CALTECH_CLASSES)):
+        raise ValueError(
+            f"{path}: labels outside 1..{len(OFFICE_CALTECH_CLASSES)} "
+            f"({y.min() + 1}..{y.max() + 1})."
+        )
+    return fts, y
+
+
+def _office_caltech_arrays(*paths: Path) -> dict:
+    """The originals of :data:`OFFICE_CALTECH_VIEWS`, in that order: SURF counts
+    kept as uint8, deep features as float32, one label vector per domain
+    (``y_A`` ...), which every feature type of the domain must share."""
+    arrays, labels = {}, {}
+    for view, path in zip(OFFICE_CALTECH_VIEWS, paths, strict=True):
+        fts, y = _office_mat(path)
+        feature, domain = view.rsplit("_", 1)
+        arrays[view] = np.asarray(
+            fts, dtype=np.uint8 if feature == "surf" else np.float32
+        )
+        known = labels.setdefault(f"y_{domain}", y)
+        if not np.array_equal(known, y):
+            raise ValueError(
+                f"The labels of {path} ({view}) differ from those of the other "
+                f"features of domain {domain}; the originals are not the expected ones."
+            )
+    return {**arrays, **labels, "class_names": np.array(OFFICE_CALTECH_CLASSES)}
+
+
 _FETCH_DOC = """Download (once) and load {title}.
 
 {source} It is checked against its SHA-256 and converted to ``{folder}/{npz}``
@@ -353,7 +468,7 @@ download_if_missing : bool, default=True
     Download the original when it is not in the data home; ``False`` raises a
     ``FileNotFoundError`` instead.
 return_X_y : bool, default=False
-    Return ``(views, y)`` instead of a Bunch.
+    Return ``{xy}`` instead of a Bunch.
 
 Returns
 -------
@@ -397,6 +512,7 @@ def _fetcher(
         return load(root, return_X_y=return_X_y)
 
     fetch.__name__ = fetch.__qualname__ = name
+    doc.setdefault("xy", "(views, y)")
     fetch.__doc__ = _FETCH_DOC.format(
         name=name, folder=folder, npz=npz, load=load.__name__, **doc
     )
@@ -483,4 +599,24 @@ fetch_wikipedia_image_text = _fetcher(
     extra_raises="\nImportError\n    When h5py, needed to read the original, is not installed.",
     view="image",
     shape="(2866, 128)",
+)
+fetch_office_caltech = _fetcher(
+    "fetch_office_caltech",
+    tuple(f"office_{view}" for view in OFFICE_CALTECH_VIEWS),
+    "office_caltech10",
+    "office_caltech10_features.npz",
+    _office_caltech_arrays,
+    load_office_caltech,
+    title="Office-Caltech10: images of 10 classes in 4 domains, 3 feature types",
+    source="The originals are ``features/surf/{amazon,caltech10,dslr,webcam}.mat``,\n"
+    "``features/GoogleNet1024/{amazon,dslr,webcam}.mat`` and\n"
+    "``features/CaffeNet4096/dslr.mat`` of the GitHub repository\n"
+    "``redhat12345/OfficeCaltechDomainAdaptation`` at commit ``74f7048`` (8 files,\n"
+    "8.7 MB; SURF-800 bag-of-words counts, GoogLeNet 1024-d and CaffeNet 4096-d\n"
+    "features; the other deep-feature files of that repository are not used;\n"
+    "the views are not instance-paired, see :func:`load_office_caltech`).",
+    extra_raises="\nValueError\n    When the feature types of a domain do not share its labels.",
+    xy="(views, targets)",
+    view="surf_A",
+    shape="(958, 800)",
 )

@@ -1,6 +1,6 @@
-"""Loaders of the real paired data sets kept outside the package (``data_dir``).
+"""Loaders of the real data sets kept outside the package (``data_dir``).
 
-Every loader returns a :class:`~sklearn.utils.Bunch` with the same core fields:
+Every loader of a paired data set returns a :class:`~sklearn.utils.Bunch` with the same core fields:
 
 - ``views``: dict of view name to an array (or CSR matrix) of shape
   ``(n_items, n_view_features)``; row i of every view is the same item;
@@ -11,6 +11,10 @@ Every loader returns a :class:`~sklearn.utils.Bunch` with the same core fields:
 
 Data sets with extra rows seen in one view only (Webis-CLS-10) add them as
 ``unpaired_views`` / ``unpaired_target``.
+
+Office-Caltech10 is not paired across its views (:func:`load_office_caltech`):
+its Bunch has ``views`` and, instead of one ``target``, ``targets`` (a label
+vector per view), and ``paired=False``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sklearn.utils import Bunch
 __all__ = [
     "DEFAULT_DATA_DIR",
     "load_cub_image_text",
+    "load_office_caltech",
     "load_reuters_multilingual",
     "load_three_sources",
     "load_webis_cls10_books",
@@ -37,6 +42,18 @@ DEFAULT_DATA_DIR = os.path.join("..", "shared", "data")
 
 REUTERS_VIEWS = ("en", "fr", "de", "it", "es")
 THREE_SOURCES_VIEWS = ("bbc", "guardian", "reuters")
+#: The views of Office-Caltech10, ``{feature}_{domain}`` (domains A amazon,
+#: C caltech10, D dslr, W webcam): the arrays of its ``.npz`` of the same names.
+OFFICE_CALTECH_VIEWS = (
+    "surf_A",
+    "surf_C",
+    "surf_D",
+    "surf_W",
+    "googlenet_A",
+    "googlenet_D",
+    "googlenet_W",
+    "caffenet_D",
+)
 
 
 def folder_path(value, name: str, env: str, default: str) -> Path:
@@ -85,6 +102,7 @@ _FETCHERS = {
     "cub_image_text": "fetch_cub_image_text",
     "webis_cls10_books_en_de": "fetch_webis_cls10_books",
     "wikipedia_image_text": "fetch_wikipedia_image_text",
+    "office_caltech10": "fetch_office_caltech",
 }
 
 
@@ -403,4 +421,106 @@ def load_webis_cls10_books(
         unpaired_views={"en": _csr(arrays, "en_train", path)},
         unpaired_target={"en": arrays["y_en_train"]},
         vocabularies={"en": arrays["vocab_en"], "de": arrays["vocab_de"]},
+    )
+
+
+def _domain_labels(view: str) -> str:
+    """The ``.npz`` array of the labels of an Office-Caltech10 view (``y_A`` ...)."""
+    return "y_" + view.rsplit("_", 1)[1]
+
+
+def load_office_caltech(
+    data_dir: str | os.PathLike | None = None, *, return_X_y: bool = False
+):
+    """Load Office-Caltech10: images of 10 classes in 4 domains, 3 feature types.
+
+    The domains are amazon (``A``, 958 images), caltech10 (``C``, 1123), dslr
+    (``D``, 157) and webcam (``W``, 295). Each view is one feature type of one
+    domain: SURF-800 bag of visual words (``surf_A``, ``surf_C``, ``surf_D``,
+    ``surf_W``), GoogLeNet 1024 (``googlenet_A``, ``googlenet_D``,
+    ``googlenet_W``) and CaffeNet 4096 (``caffenet_D``).
+
+    The views are **not** instance-paired: the SURF and deep-feature rows of a
+    domain are grouped by class in the same order, but within a class their
+    order differs, so they share labels, not items. Each view therefore comes
+    with its own label vector (``targets``) and ``paired`` is False; build an
+    unpaired task (e.g. source ``surf_A``, target ``googlenet_W``) with
+    :func:`make_unpaired_task`. Only ``googlenet_D`` and ``caffenet_D`` are
+    mutually row-aligned (see the data set's ``SOURCE.md``).
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        Folder holding ``office_caltech10/office_caltech10_features.npz`` (or
+        the ``.npz`` itself). ``None`` uses ``$SKDATN_DATA_DIR`` or
+        ``../shared/data``.
+    return_X_y : bool, default=False
+        Return ``(views, targets)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``views`` (dict of the eight views above: SURF counts as float64 arrays
+        of shape (n_domain, 800), GoogLeNet as float32 (n_domain, 1024),
+        CaffeNet as float32 (157, 4096)), ``targets`` (dict with the same keys:
+        each view's labels, int64 class codes 0..9, sorted by class),
+        ``target_names`` (the 10 class names, in the order of the codes:
+        backpack, bike, calculator, headphones, keyboard, laptop, monitor,
+        mouse, mug, projector), ``view_names``, ``paired`` (False), ``DESCR``,
+        ``filename``.
+    (views, targets) : tuple
+        When ``return_X_y`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the data file is not under ``data_dir``
+        (:func:`fetch_office_caltech` downloads it).
+
+    Examples
+    --------
+    >>> from skdatn.datasets import load_office_caltech, make_unpaired_task
+    >>> data = load_office_caltech()  # doctest: +SKIP
+    >>> data.views["surf_A"].shape, data.views["googlenet_W"].shape  # doctest: +SKIP
+    ((958, 800), (295, 1024))
+    >>> task = make_unpaired_task(
+    ...     data.views["surf_A"], data.targets["surf_A"],
+    ...     data.views["googlenet_W"], data.targets["googlenet_W"],
+    ...     random_state=0,
+    ... )  # doctest: +SKIP
+    >>> task.X_source.X.shape, task.X.shape, task.X_test.shape  # doctest: +SKIP
+    ((200, 800), (30, 1024), (265, 1024))
+    """
+    label_keys = sorted({_domain_labels(v) for v in OFFICE_CALTECH_VIEWS})
+    path, arrays = _read(
+        data_dir,
+        "office_caltech10",
+        "office_caltech10_features.npz",
+        "Office-Caltech10",
+        [*OFFICE_CALTECH_VIEWS, *label_keys, "class_names"],
+    )
+    views, targets = {}, {}
+    for name in OFFICE_CALTECH_VIEWS:
+        X, y = arrays[name], arrays[_domain_labels(name)]
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"'{path}': view {name!r} has {X.shape[0]} rows but "
+                f"{_domain_labels(name)} has {y.shape[0]} labels; the file is corrupt."
+            )
+        views[name] = X.astype(np.float64) if name.startswith("surf_") else X
+        targets[name] = y.copy()
+    if return_X_y:
+        return views, targets
+    return Bunch(
+        views=views,
+        targets=targets,
+        target_names=[str(c) for c in arrays["class_names"]],
+        view_names=list(views),
+        paired=False,
+        DESCR="Office-Caltech10 (Saenko et al. 2010; Gong et al. 2012): 10 classes "
+        "in 4 domains (A amazon, C caltech10, D dslr, W webcam); SURF-800 counts "
+        "(A C D W), GoogLeNet 1024 (A D W), CaffeNet 4096 (D). NOT instance-paired "
+        "across feature types (class-level only): each view has its own labels "
+        "in targets.",
+        filename=str(path),
     )

@@ -140,15 +140,24 @@ def make_transfer_task(
     )
 
 
-def _labeled_per_class(y: np.ndarray, n_per_class: int, rng) -> np.ndarray:
-    """``n_per_class`` items of each class drawn at random, sorted."""
+def _labeled_per_class(
+    y: np.ndarray,
+    n_per_class: int,
+    rng,
+    name: str = "n_target_labeled_per_class",
+    what: str = "",
+) -> np.ndarray:
+    """``n_per_class`` items of each class drawn at random, sorted; ``name`` is
+    the argument named in the error, ``what`` the label array (e.g. "y_source")."""
     labeled = []
     for cls in np.unique(y):
         members = np.flatnonzero(y == cls)
         if members.size < n_per_class:
+            of = f" of {what}" if what else ""
+            label = cls.item() if isinstance(cls, np.generic) else cls
             raise ValueError(
-                f"Class {cls!r} has {members.size} items, fewer than "
-                f"n_target_labeled_per_class={n_per_class}."
+                f"Class {label!r}{of} has {members.size} items, fewer than "
+                f"{name}={n_per_class}."
             )
         labeled.append(rng.choice(members, n_per_class, replace=False))
     return np.sort(np.concatenate(labeled))

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from skdatn.datasets import (
     _fetch,
     fetch_cub_image_text,
+    fetch_office_caltech,
     fetch_reuters_multilingual,
     fetch_three_sources,
     fetch_webis_cls10_books,
@@ -182,3 +183,119 @@ def test_wikipedia_reads_the_matlab_73_file(tmp_path, monkeypatch):
     np.testing.assert_array_equal(data.target, [0, 1, 2, 3, 4, 0, 1, 2])
     np.testing.assert_array_equal(data.is_train, [True] * 5 + [False] * 3)
     assert data.class_names[0] == "art_architecture" and len(data.class_names) == 10
+
+
+OFFICE_VIEWS = (
+    "surf_A",
+    "surf_C",
+    "surf_D",
+    "surf_W",
+    "googlenet_A",
+    "googlenet_D",
+    "googlenet_W",
+    "caffenet_D",
+)
+
+
+def fake_office(folder, labels=None):
+    """Small files with the layout of the Office-Caltech10 originals: ``fts``
+    (SURF uint8 counts with ``labels`` n x 1; deep features float32 with
+    ``labels`` 1 x n), labels from 1, each domain's rows sorted by class."""
+    rng = np.random.default_rng(0)
+    labels = labels or {
+        "A": [1, 1, 2, 3, 10],
+        "C": [1, 2, 2],
+        "D": [4, 5],
+        "W": [1, 9, 9, 10],
+    }
+    files, fts = {}, {}
+    for view in OFFICE_VIEWS:
+        feature, domain = view.split("_")
+        y = np.array(labels[domain])
+        if feature == "surf":
+            X = rng.integers(0, 256, size=(y.size, 8)).astype(np.uint8)
+            mat = {"fts": X, "labels": y.reshape(-1, 1).astype(np.uint8)}
+        else:
+            X = rng.normal(size=(y.size, 6 if feature == "googlenet" else 9))
+            mat = {"fts": X.astype(np.float32), "labels": y.reshape(1, -1)}
+        files[f"office_{view}"] = folder / f"{view}_original.mat"
+        scipy.io.savemat(files[f"office_{view}"], mat)
+        fts[view] = mat["fts"]
+    return files, fts
+
+
+def test_office_caltech_converts_the_eight_originals(tmp_path, monkeypatch):
+    files, fts = fake_office(tmp_path)
+    serve(monkeypatch, files)
+    home = tmp_path / "home"
+    data = fetch_office_caltech(home)
+    assert data.paired is False and list(data.views) == list(OFFICE_VIEWS)
+    for view in OFFICE_VIEWS:
+        np.testing.assert_array_equal(data.views[view], fts[view])
+    assert data.views["surf_W"].dtype == np.float64
+    assert data.views["caffenet_D"].dtype == np.float32
+    np.testing.assert_array_equal(data.targets["surf_A"], [0, 0, 1, 2, 9])
+    np.testing.assert_array_equal(data.targets["googlenet_W"], [0, 8, 8, 9])
+    assert data.target_names[0] == "backpack" and data.target_names[9] == "projector"
+    folder = home / "office_caltech10"
+    with np.load(folder / "office_caltech10_features.npz") as npz:
+        assert npz["surf_C"].dtype == np.uint8 and npz["y_D"].dtype == np.int64
+        assert sorted(npz.files) == sorted(
+            [*OFFICE_VIEWS, "y_A", "y_C", "y_D", "y_W", "class_names"]
+        )
+    # the eight originals are kept under distinct names
+    assert len(list(folder.glob("*.mat"))) == 8
+
+    def offline(*args, **kwargs):
+        raise AssertionError("a cached data set must not be downloaded again")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    views, targets = fetch_office_caltech(home, return_X_y=True)
+    np.testing.assert_array_equal(targets["caffenet_D"], [3, 4])
+
+
+def test_office_caltech_refuses_a_file_with_another_checksum(tmp_path, monkeypatch):
+    files, _ = fake_office(tmp_path)
+    serve(monkeypatch, files)
+    wrong = dataclasses.replace(_fetch.REMOTES["office_googlenet_D"], sha256="0" * 64)
+    monkeypatch.setitem(_fetch.REMOTES, "office_googlenet_D", wrong)
+    with pytest.raises(OSError, match="googlenet_D_original.mat is not the expected"):
+        fetch_office_caltech(tmp_path / "home")
+    assert not list((tmp_path / "home").rglob("*.npz"))
+    assert not list((tmp_path / "home").rglob("googlenet_D.mat*"))  # not kept
+    assert (tmp_path / "home" / "office_caltech10" / "surf_A.mat").is_file()
+
+
+def test_office_caltech_domain_labels_must_agree(tmp_path, monkeypatch):
+    files, _ = fake_office(tmp_path)
+    y = np.array([[1, 9, 10, 10]])  # googlenet_W's labels differ from surf_W's
+    scipy.io.savemat(
+        files["office_googlenet_W"],
+        {"fts": np.zeros((4, 6), dtype=np.float32), "labels": y},
+    )
+    serve(monkeypatch, files)
+    with pytest.raises(
+        ValueError, match=r"googlenet_W\) differ from those of the other"
+    ):
+        fetch_office_caltech(tmp_path / "home")
+    assert not list((tmp_path / "home").rglob("*.npz"))
+
+
+def test_office_caltech_remotes_are_the_published_files():
+    remotes = [_fetch.REMOTES[f"office_{view}"] for view in OFFICE_VIEWS]
+    assert [r.path for r in remotes] == [
+        "features/surf/amazon.mat",
+        "features/surf/caltech10.mat",
+        "features/surf/dslr.mat",
+        "features/surf/webcam.mat",
+        "features/GoogleNet1024/amazon.mat",
+        "features/GoogleNet1024/dslr.mat",
+        "features/GoogleNet1024/webcam.mat",
+        "features/CaffeNet4096/dslr.mat",
+    ]
+    assert len({r.filename for r in remotes}) == 8  # no two kept under one name
+    assert len({r.sha256 for r in remotes}) == 8
+    assert remotes[0].url == (
+        "https://raw.githubusercontent.com/redhat12345/OfficeCaltechDomainAdaptation/"
+        "74f70487e1b975d1af05bb9a2ecfbf14a7000080/features/surf/amazon.mat"
+    )

@@ -7,6 +7,7 @@ from conftest import DATA_DIR, needs_data
 
 from skdatn.datasets import (
     load_cub_image_text,
+    load_office_caltech,
     load_reuters_multilingual,
     load_three_sources,
     load_webis_cls10_books,
@@ -135,3 +136,98 @@ def test_wrong_file_contents(tmp_path):
     np.savez(folder / "cub_600.npz", X_img=np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"lacks the arrays \['X_txt', 'y'\]"):
         load_cub_image_text(tmp_path)
+
+
+# Office-Caltech10: view -> (n_rows, n_features)
+OFFICE_SHAPES = {
+    "surf_A": (958, 800),
+    "surf_C": (1123, 800),
+    "surf_D": (157, 800),
+    "surf_W": (295, 800),
+    "googlenet_A": (958, 1024),
+    "googlenet_D": (157, 1024),
+    "googlenet_W": (295, 1024),
+    "caffenet_D": (157, 4096),
+}
+
+
+@needs_data
+def test_office_caltech_contents():
+    data = load_office_caltech(DATA_DIR)
+    assert data.paired is False
+    assert list(data.views) == list(data.targets) == list(OFFICE_SHAPES)
+    assert data.view_names == list(OFFICE_SHAPES)
+    assert (
+        data.target_names[:2] == ["backpack", "bike"] and len(data.target_names) == 10
+    )
+    assert "office_caltech10" in data.filename and "NOT instance-paired" in data.DESCR
+    for view, shape in OFFICE_SHAPES.items():
+        X, y = data.views[view], data.targets[view]
+        assert X.shape == shape and y.shape == (shape[0],)
+        assert X.dtype == (np.float64 if view.startswith("surf") else np.float32)
+        assert y.dtype.kind == "i" and set(np.unique(y)) == set(range(10))
+        assert np.all(np.diff(y) >= 0), "rows are sorted by class"
+    # the feature types of a domain share its labels, row by row
+    for domain, views in {
+        "A": ("surf", "googlenet"),
+        "D": ("surf", "googlenet", "caffenet"),
+        "W": ("surf", "googlenet"),
+    }.items():
+        first = data.targets[f"{views[0]}_{domain}"]
+        for feature in views[1:]:
+            np.testing.assert_array_equal(data.targets[f"{feature}_{domain}"], first)
+    assert np.array_equal(np.bincount(data.targets["surf_W"])[:3], [29, 21, 31])
+    # SURF are non-negative integer counts, as floats
+    surf = data.views["surf_C"]
+    assert surf.min() == 0 and np.array_equal(surf, np.round(surf)) and surf.max() > 1
+    views, targets = load_office_caltech(DATA_DIR, return_X_y=True)
+    assert list(views) == list(OFFICE_SHAPES)
+    np.testing.assert_array_equal(views["googlenet_W"], data.views["googlenet_W"])
+    np.testing.assert_array_equal(targets["caffenet_D"], data.targets["caffenet_D"])
+
+
+def test_office_caltech_missing_file_names_its_fetcher(tmp_path):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"Office-Caltech10 data file was not found.*fetch_office_caltech\(\)",
+    ):
+        load_office_caltech(tmp_path)
+
+
+def _office_npz(path, n_rows):
+    """A small file with the arrays of office_caltech10_features.npz; the views
+    of domain D have ``n_rows`` rows."""
+    rng = np.random.default_rng(0)
+    arrays = {f"y_{d}": np.arange(6) % 3 for d in "ACDW"}
+    for view in OFFICE_SHAPES:
+        n = n_rows if view.endswith("_D") else 6
+        surf = view.startswith("surf")
+        arrays[view] = (
+            rng.integers(0, 5, size=(n, 4)).astype(np.uint8)
+            if surf
+            else rng.random((n, 3)).astype(np.float32)
+        )
+    arrays["class_names"] = np.array(["x", "y", "z"])
+    np.savez(path, **arrays)
+    return arrays
+
+
+def test_office_caltech_reads_a_small_file(tmp_path):
+    arrays = _office_npz(tmp_path / "office_caltech10_features.npz", 6)
+    data = load_office_caltech(tmp_path)  # the file directly in data_dir
+    np.testing.assert_array_equal(data.views["surf_A"], arrays["surf_A"])
+    assert data.views["surf_A"].dtype == np.float64
+    np.testing.assert_array_equal(data.targets["googlenet_D"], arrays["y_D"])
+    assert data.target_names == ["x", "y", "z"]
+    # each view's labels are its own array
+    data.targets["surf_A"][0] = 7
+    assert data.targets["googlenet_A"][0] == 0
+
+
+def test_office_caltech_corrupt_file(tmp_path):
+    _office_npz(tmp_path / "office_caltech10_features.npz", 5)
+    with pytest.raises(ValueError, match="view 'surf_D' has 5 rows but y_D has 6"):
+        load_office_caltech(tmp_path)
+    np.savez(tmp_path / "office_caltech10_features.npz", surf_A=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"lacks the arrays \['surf_C'"):
+        load_office_caltech(tmp_path)
