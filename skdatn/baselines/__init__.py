@@ -7,6 +7,7 @@ runs every entry.
 from ._base import TransferClassifier
 from ._cca import CCAClassifier
 from ._cdls import CDLSClassifier
+from ._cdspp import CDSPPClassifier
 from ._hhtl import HHTLClassifier
 from ._shallow_map import ShallowMapClassifier
 from ._tti import TTIClassifier
@@ -16,6 +17,7 @@ BASELINES = {
     "ShallowMap": ShallowMapClassifier,
     "CCA": CCAClassifier,
     "CDLS": CDLSClassifier,
+    "CDSPP": CDSPPClassifier,
     "TTI": TTIClassifier,
     "HHTL": HHTLClassifier,
     "WSDTN": WSDTNClassifier,
@@ -25,6 +27,7 @@ __all__ = [
     "BASELINES",
     "CCAClassifier",
     "CDLSClassifier",
+    "CDSPPClassifier",
     "TTIClassifier",
     "HHTLClassifier",
     "ShallowMapClassifier",
