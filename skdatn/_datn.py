@@ -524,9 +524,11 @@ class DATNClassifier(
             unlabelled rows. Every class of ``y`` must appear in it.
         pairs : Pairs or tuple (X_pairs_source, X_pairs_target), default=None
             Rows seen in both domains, row i of one side being row i of the
-            other (arrays or sparse matrices). Required for the asymmetric
-            transfer when source data is given; at least 2 pairs (one pair
+            other (arrays or sparse matrices); at least 2 pairs (one pair
             gives a map ``G`` that sends every target row to the same class).
+            Without pairs, the asymmetric transfer pairs the class means of the
+            labelled rows of both domains (user guide, "Transfer without
+            pairs"), which needs labelled source rows.
         X_unlabeled : {array-like, sparse matrix} of shape (n_unlabeled, n_features) or Domain, default=None
             Unlabelled target rows.
 
@@ -1117,12 +1119,18 @@ def _blocks(matrices) -> list[tuple]:
 
 
 def _check_pairs_given(asymmetric_transfer: bool, inputs: TransferInputs) -> None:
-    """The asymmetric transfer (DATN, DATN_sup) needs the pairs."""
-    if asymmetric_transfer and inputs.pairs_source is None:
+    """The asymmetric transfer (DATN, DATN_sup) needs the pairs, or, without
+    them, labelled source rows (the correspondence of the class means)."""
+    if not asymmetric_transfer or inputs.pairs_source is not None:
+        return
+    labeled = inputs.source_labeled
+    if labeled is None or not labeled.any():
         raise ValueError(
-            "pairs is required for the asymmetric transfer (DATN, DATN_sup) when "
-            "source data is given: pass pairs=Pairs(X_pairs_source, "
-            "X_pairs_target), or set asymmetric=False for DATN_unsup."
+            "The asymmetric transfer (DATN, DATN_sup) needs pairs or labelled "
+            "source rows: without pairs=Pairs(X_pairs_source, X_pairs_target) it "
+            "pairs the class means of the labelled rows of both domains, and "
+            "y_source has no labelled row (all -1). Pass pairs, labels in "
+            "y_source, or set asymmetric=False for DATN_unsup."
         )
 
 

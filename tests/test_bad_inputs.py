@@ -206,11 +206,11 @@ FIT_CASES = [
         r"pairs has 0 row\(s\); at least 2 are needed",
     ),
     (
-        "pairs-missing-for-DATN",
-        fit_args(pairs=None),
+        "no-pairs-no-source-labels-for-DATN",
+        fit_args(pairs=None, X_source=Domain(XS)),
         {},
         ValueError,
-        "pairs is required for the asymmetric transfer",
+        "needs pairs or labelled source rows",
     ),
     # --- labels
     (

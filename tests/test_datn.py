@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import torch
 from conftest import FAST
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.utils import Bunch
 
 from skdatn import PAPER_SETTINGS, DATNClassifier, Domain, Pairs, SlicingRiskWarning
 
@@ -225,9 +226,64 @@ def test_unlabelled_source_only(task):
     assert not any("soft_source" in r for r in clf.history_)
 
 
-def test_pairs_required_for_asymmetric_transfer(task):
-    with pytest.raises(ValueError, match="pairs is required"):
-        DATNClassifier(**FAST).fit(task.X, task.y, X_source=task.X_source)
+def unpaired(task):
+    """The task's fit inputs with its pairs withheld."""
+    return {k: v for k, v in task.fit_params.items() if k != "pairs"}
+
+
+def test_no_pairs_and_no_source_labels_is_an_error(task):
+    with pytest.raises(ValueError, match="needs pairs or labelled source rows"):
+        DATNClassifier(**FAST).fit(task.X, task.y, X_source=Domain(task.X_source.X))
+
+
+def test_without_pairs_the_class_means_are_the_pairs(task):
+    """Without pairs, L_pair and G come from the class means of the labelled
+    rows: the fitted G is the closed form over the pairs of class means."""
+    from skdatn._torch.losses import class_means, solve_ridge
+
+    clf = DATNClassifier(**FAST, self_training=0).fit(task.X, task.y, **unpaired(task))
+    assert clf.variant_ == "DATN"
+    assert all("pair" in r for r in clf.history_ if r["stage"] == "finetune")
+    ys = np.asarray(task.X_source.y)
+    labeled = ys != -1
+    zs = torch.from_numpy(clf.transform_source(task.X_source.X[labeled])).double()
+    zt = clf._encode_target(task.X).double()
+    n = len(clf.classes_)
+    ms, _ = class_means(zs, torch.as_tensor(ys[labeled]), n)
+    mt, _ = class_means(zt, torch.as_tensor(np.searchsorted(clf.classes_, task.y)), n)
+    G = solve_ridge(mt.T @ mt, mt.T @ ms, clf.lambda_pair)
+    assert_allclose(clf.G_, G.numpy(), atol=1e-4)
+    assert np.linalg.matrix_rank(clf.G_, tol=1e-6) <= n
+
+
+def test_without_pairs_transfer_uses_the_source(task):
+    """The unpaired fit depends on the source rows: a source whose labels are
+    permuted among its rows gives another model."""
+    fp = unpaired(task)
+    a = DATNClassifier(**FAST).fit(task.X, task.y, **fp)
+    ys = np.asarray(task.X_source.y).copy()
+    labeled = np.flatnonzero(ys != -1)
+    ys[labeled] = np.random.default_rng(0).permutation(ys[labeled])
+    b = DATNClassifier(**FAST).fit(
+        task.X, task.y, **{**fp, "X_source": Domain(task.X_source.X, ys)}
+    )
+    assert not np.allclose(a.predict_proba(task.X_test), b.predict_proba(task.X_test))
+
+
+@pytest.mark.parametrize("batch_size", [None, 16], ids=["full", "mini-batch"])
+def test_without_pairs_sparse_inputs_train_the_dense_model(task, batch_size):
+    params = {**FAST, "input_scaling": "standard", "batch_size": batch_size}
+    fp = unpaired(task)
+    dense = DATNClassifier(**params).fit(task.X, task.y, **fp)
+    sparse = DATNClassifier(**params).fit(
+        sp.csr_matrix(task.X),
+        task.y,
+        X_source=Domain(sp.csr_matrix(task.X_source.X), task.X_source.y),
+        X_unlabeled=Domain(sp.csr_matrix(task.X_unlabeled.X)),
+    )
+    assert_array_equal(
+        sparse.predict_proba(task.X_test), dense.predict_proba(task.X_test)
+    )
 
 
 def test_slicing_risk_warning(task):
@@ -611,15 +667,28 @@ def test_cuda_mixed_precision(task, precision):
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"mmd_target": "mapped"}, {"asymmetric": False}, {"intra_weight": 0.0}],
-    ids=["DATN", "mapped-MMD", "DATN_unsup", "literal"],
+    [
+        {},
+        {"mmd_target": "mapped"},
+        {"asymmetric": False},
+        {"intra_weight": 0.0},
+        {"pairs": None},
+        {"pairs": None, "intra_weight": 0.0},
+    ],
+    ids=["DATN", "mapped-MMD", "DATN_unsup", "literal", "no-pairs", "no-pairs-literal"],
 )
 def test_full_batches_too_large_for_one_pass_go_in_chunks(task, monkeypatch, params):
     """Chunks of a full batch add up to the same gradient (the MMD's through the
-    means): the same fit up to float32 rounding, no pass larger than a chunk."""
+    means, L_pair's without pairs through the class means): the same fit up to
+    float32 rounding, no pass larger than a chunk."""
     from skdatn._torch import training
     from skdatn._torch.data import DenseRows
 
+    params = dict(params)
+    if "pairs" in params:
+        params.pop("pairs")
+        task = Bunch(**task)
+        task.fit_params = unpaired(task)
     whole = fit(task, **params)
     width = FAST["hidden_layer_sizes"][0]  # wider than both domains' features
     chunk = 37

@@ -203,8 +203,6 @@ def expected_errors(p: Problem) -> list[str]:
     if p.pairs is not None and p.pairs[0].shape[0] < 2:
         errors.append(r"pairs has [01] row\(s\); at least 2 are needed")
     has_source = p.X_source is not None or p.pairs is not None
-    if has_source and p.params["asymmetric"] and p.pairs is None:
-        errors.append("pairs is required for the asymmetric transfer")
     labeled = None
     if p.y_source is not None and len(p.y_source):
         ys = p.y_source
@@ -222,6 +220,13 @@ def expected_errors(p: Problem) -> list[str]:
             errors.append(r"at least 2 classes; the labelled source rows \(y_source\)")
     elif len(set(p.y.tolist())) < 2:
         errors.append("at least 2 classes; y has 1 class")
+    if (
+        has_source
+        and p.params["asymmetric"]
+        and p.pairs is None
+        and (labeled is None or not len(labeled))
+    ):
+        errors.append("needs pairs or labelled source rows")
     if (
         p.X_source is not None
         and len(p.X_source)

@@ -93,6 +93,35 @@ def pair_loss(
     return loss / n
 
 
+def class_means(
+    z: torch.Tensor, y: torch.Tensor, n_classes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mean code of each class among rows ``z`` (labels ``y``), float32 or
+    wider (``n_classes`` x d; zero for an absent class), and the classes present."""
+    z = _wide(z)
+    onehot = F.one_hot(y, n_classes).to(z.dtype)
+    counts = onehot.sum(dim=0)
+    return (onehot.T @ z) / counts.clamp(min=1).unsqueeze(1), counts > 0
+
+
+def class_pair_loss(
+    z_source: torch.Tensor,
+    y_source: torch.Tensor,
+    z_target: torch.Tensor,
+    y_target: torch.Tensor,
+    G: torch.Tensor,
+    lambda_pair: float,
+    n_classes: int,
+) -> torch.Tensor:
+    """L_pair without pairs (beyond the paper): :func:`pair_loss` over the pairs of
+    class means, the mean source code and the mean target code of each class
+    present in both domains' labelled rows."""
+    ms, present_s = class_means(z_source, y_source, n_classes)
+    mt, present_t = class_means(z_target, y_target, n_classes)
+    both = present_s & present_t
+    return pair_loss(ms[both], mt[both], G, lambda_pair)
+
+
 def trans_loss(
     z_target: torch.Tensor,
     G: torch.Tensor,

@@ -14,6 +14,7 @@ from .._progress import say
 from ..exceptions import TrainingDivergedError
 from .data import RowStore
 from .losses import (
+    class_pair_loss,
     mmd_loss,
     pair_loss,
     recon_loss,
@@ -556,6 +557,9 @@ class _CrossDomainSteps:
     def __init__(self, source, target, S: DomainTensors, T: DomainTensors, cfg):
         self.source, self.target, self.S, self.T, self.cfg = source, target, S, T, cfg
         self.asym = cfg.asymmetric
+        # Without pairs, L_pair pairs the class means of the labelled rows.
+        self.by_class = self.asym and S.n_pairs == 0
+        self.n_classes = source.classifier.out_features
         self.intra_weight = cfg.intra_weight if self.asym else 1.0
         self.weights = _weights(cfg, self.intra_weight)
         self.need_rows = (
@@ -594,7 +598,13 @@ class _CrossDomainSteps:
                     continue
             intra, asym = self.intra_weight > 0, self.asym
             bs_ = _gather(
-                S, s_b, sl_b, p_b, rows=self.need_rows, labeled=intra, pairs=asym
+                S,
+                s_b,
+                sl_b,
+                p_b,
+                rows=self.need_rows,
+                labeled=intra or self.by_class,
+                pairs=asym,
             )
             bt_ = _gather(
                 T,
@@ -616,10 +626,21 @@ class _CrossDomainSteps:
             if self.intra_weight > 0:
                 terms.update(_intra_terms(source, bs_, zs, cfg, "_source"))
                 terms.update(_intra_terms(target, bt_, zt, cfg, "_target"))
-            if self.asym:
+            if self.by_class:
+                terms["pair"] = class_pair_loss(
+                    zs[bs_.lab],
+                    bs_.y,
+                    zt[bt_.lab],
+                    bt_.y,
+                    self.G,
+                    cfg.lambda_pair,
+                    self.n_classes,
+                )
+            elif self.asym:
                 terms["pair"] = pair_loss(
                     zs[bs_.pairs], zt[bt_.pairs], self.G, cfg.lambda_pair
                 )
+            if self.asym:
                 terms["trans"] = trans_loss(
                     zt[bt_.lab], self.G, source.classifier, bt_.y
                 )
@@ -645,7 +666,9 @@ class _CrossDomainSteps:
                 diff,
                 first=i == 0,
             )
-        if self.asym:
+        if self.by_class:
+            yield from self._class_pair_chunks()
+        elif self.asym:
             yield from self._pair_chunks()
 
     def _mean_code_difference(self) -> torch.Tensor:
@@ -715,6 +738,71 @@ class _CrossDomainSteps:
                 terms["loss"] = _objective(terms, self.weights)
             yield terms["loss"], terms
 
+    def _class_pair_chunks(self):
+        """L_pair over the pairs of class means (no pairs given), chunk by chunk
+        of labelled rows: the class means first, without gradients, then per
+        chunk a surrogate whose gradient is L_pair's (each row's share of its
+        class mean); L_pair's value is logged with the first chunk."""
+        S, T, cfg, G = self.S, self.T, self.cfg, self.G
+        sums_s, n_s = _class_code_sums(
+            self.source, S, self.s_chunk, cfg, self.n_classes
+        )
+        sums_t, n_t = _class_code_sums(
+            self.target, T, self.t_chunk, cfg, self.n_classes
+        )
+        both = ((n_s > 0) & (n_t > 0)).to(sums_s.dtype).unsqueeze(1)
+        n = both.sum()
+        means_s = sums_s / n_s.clamp(min=1).unsqueeze(1)
+        means_t = sums_t / n_t.clamp(min=1).unsqueeze(1)
+        diff = (means_s - means_t @ G.double()) * both
+        value = (diff.pow(2).sum() + cfg.lambda_pair * G.double().pow(2).sum()) / n
+        # d L_pair / d z_i for a row i of class c: 2 diff_c / n / n_c (source),
+        # -2 diff_c G' / n / n_c (target).
+        grads = (
+            (
+                self.source,
+                S,
+                self.s_chunk,
+                2 * diff / n / n_s.clamp(min=1).unsqueeze(1),
+            ),
+            (
+                self.target,
+                T,
+                self.t_chunk,
+                -2 * (diff @ G.double().T) / n / n_t.clamp(min=1).unsqueeze(1),
+            ),
+        )
+        first = True
+        for net, D, chunk, grad in grads:
+            grad = grad.float()
+            for part in _slices(D.n_labeled, chunk):
+                with _autocast(cfg, self.device):
+                    z = net.encode(D.rows.take(part)).float()
+                y = D.y[part].to(z.device, non_blocking=True)
+                surrogate = (grad[y] * z).sum()
+                terms = {"pair": value.float()} if first else {}
+                terms["loss"] = terms.get("pair", torch.zeros((), device=z.device))
+                first = False
+                yield surrogate, terms
+
+
+def _class_code_sums(
+    path: Pathway, dom: DomainTensors, chunk: int, cfg: TrainingConfig, n_classes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per class, the sum of ``path.encode`` over the labelled rows of ``dom``
+    (float64, ``n_classes`` x d) and their number, without gradients."""
+    device = dom.rows.device
+    sums = torch.zeros((n_classes, path.top_width), dtype=torch.float64, device=device)
+    counts = torch.zeros(n_classes, dtype=torch.float64, device=device)
+    with torch.no_grad():
+        for part in _slices(dom.n_labeled, chunk):
+            with _autocast(cfg, device):
+                z = path.encode(dom.rows.take(part))
+            y = dom.y[part].to(device, non_blocking=True)
+            sums.index_add_(0, y, z.double())
+            counts.index_add_(0, y, torch.ones_like(y, dtype=torch.float64))
+    return sums, counts
+
 
 def _shift(part: slice, offset: int) -> slice:
     return slice(part.start + offset, part.stop + offset)
@@ -740,9 +828,23 @@ def _pair_map(
     cfg: TrainingConfig,
 ) -> torch.Tensor:
     """G (Alg. 1, line 11) from every pair, with the encoders fixed; the pairs are
-    encoded in chunks and their Gram matrices summed in float64."""
+    encoded in chunks and their Gram matrices summed in float64. Without pairs,
+    G is the same closed form over the pairs of class means (the mean codes of
+    each class present among both domains' labelled rows)."""
     d = target.top_width
     device = T.rows.device
+    if S.n_pairs == 0:
+        n_classes = source.classifier.out_features
+        sums_s, n_s = _class_code_sums(
+            source, S, _chunk_rows(S, source), cfg, n_classes
+        )
+        sums_t, n_t = _class_code_sums(
+            target, T, _chunk_rows(T, target), cfg, n_classes
+        )
+        both = (n_s > 0) & (n_t > 0)
+        ms = (sums_s / n_s.clamp(min=1).unsqueeze(1))[both]
+        mt = (sums_t / n_t.clamp(min=1).unsqueeze(1))[both]
+        return solve_ridge(mt.T @ mt, mt.T @ ms, cfg.lambda_pair).float()
     gram = torch.zeros((d, d), dtype=torch.float64, device=device)
     cross = torch.zeros((d, d), dtype=torch.float64, device=device)
     chunk = min(_chunk_rows(S, source), _chunk_rows(T, target))
