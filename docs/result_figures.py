@@ -8,11 +8,14 @@ per task. ``.. controls-table:: benchmark/dev_controls.json`` renders the contro
 table from the rows of the controls' script (``task``, ``seed``, ``cond``, ``acc``,
 ``acc_transfer``, ``variant``), with the rows of further methods from benchmark result
 files named in its ``:extra:`` option; ``.. pivot-table::`` a file's rows as a task ×
-setting table. A figure of the benchmark is thus typed nowhere:
-it changes with its file.
+setting table; ``.. analysis-table:: benchmark/figures_mfeat.json`` with
+``:analysis: pairs`` the table that ``python -m skdatn.benchmark --plots`` prints for
+one of the paper's analyses (Figures 3-6). A figure of the benchmark is thus typed
+nowhere: it changes with its file.
 """
 
 import json
+import re
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from docutils import nodes  # noqa: E402
 from docutils.parsers.rst import Directive, directives  # noqa: E402
+
+from skdatn.benchmark._summary import format_analyses, mean_and_error  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 OUT = DOCS / "_figures"
@@ -268,6 +273,153 @@ class PivotTable(Directive):
         return [table]
 
 
+#: What the columns of each analysis's table sweep, for the table's title.
+_SWEPT = {
+    "source_labels": "columns: labelled source rows",
+    "pairs": "columns: pairs",
+    "source_unlabeled": "columns: unlabelled source rows",
+    "target_unlabeled": "columns: unlabelled target rows",
+    "sensitivity": "rows: α, columns: β",
+}
+
+#: Fig. 6's derived figures give the span of the mean surface over the corner of the
+#: grid α, β ≤ ``_CORNER`` and over the whole grid.
+_CORNER = 2
+
+
+def _analysis_section(rows, analysis: str):
+    """The table of ``format_analyses`` for one analysis, as its title line, its
+    header cells and its rows of cells (cut at the columns of its rule line)."""
+    text = format_analyses([r for r in rows if r.get("analysis") == analysis])
+    if not text:
+        return None
+    title, header, rule, *lines = text.splitlines()
+    spans = [m.span() for m in re.finditer(r"-+", rule)]
+
+    def cells(line):
+        return [line[start:end].strip() for start, end in spans]
+
+    return title, cells(header), [cells(line) for line in lines]
+
+
+def _source_accuracy_row(rows, header) -> list[str]:
+    """The mean over the seeds of the source DNN's accuracy at each source label
+    budget (one value per seed and budget), under the header's columns."""
+    by_budget: dict = {}
+    for r in rows:
+        if (
+            r.get("analysis") == "source_labels"
+            and r.get("source_accuracy") is not None
+        ):
+            (budget,) = r["setting"].values()
+            by_budget.setdefault(f"{budget:g}", {})[r["seed"]] = r["source_accuracy"]
+    return [
+        "source DNN accuracy",
+        *(
+            f"{np.mean(list(by_budget[c].values())):.3f}" if c in by_budget else ""
+            for c in header[1:]
+        ),
+    ]
+
+
+def _sensitivity_ranges(rows) -> list[list[str]]:
+    """Fig. 6's derived figures: the span (min-max) of the mean surface over the
+    grid's corner α, β ≤ ``_CORNER`` and over the whole grid; per seed, the range
+    over α of the β-averaged accuracy and the range over β of the α-averaged one,
+    and their paired difference (mean ± standard error over the seeds)."""
+    acc = {
+        (r["setting"]["alpha"], r["setting"]["beta"], r["seed"]): r["accuracy"]
+        for r in rows
+        if r.get("analysis") == "sensitivity" and r["accuracy"] is not None
+    }
+    alphas, betas, seeds = (sorted({key[i] for key in acc}) for i in range(3))
+    grid = np.array([[[acc[a, b, s] for s in seeds] for b in betas] for a in alphas])
+    mean = grid.mean(axis=2)
+    corner = mean[np.ix_([a <= _CORNER for a in alphas], [b <= _CORNER for b in betas])]
+    over_alpha = np.ptp(grid.mean(axis=1), axis=0)
+    over_beta = np.ptp(grid.mean(axis=0), axis=0)
+
+    def cell(values, signed=False):
+        m, e = mean_and_error(values)
+        return f"{m:+.3f} ± {e:.3f}" if signed else f"{m:.3f} ± {e:.3f}"
+
+    return [
+        [
+            f"mean accuracy, α, β ≤ {_CORNER:g}",
+            f"{corner.min():.3f}-{corner.max():.3f}",
+        ],
+        ["mean accuracy, whole grid", f"{mean.min():.3f}-{mean.max():.3f}"],
+        ["range over α", cell(over_alpha)],
+        ["range over β", cell(over_beta)],
+        ["range over α − over β (paired)", cell(over_alpha - over_beta, signed=True)],
+    ]
+
+
+def _table(title: str, header, lines):
+    table = nodes.table()
+    table += nodes.title(text=title)
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    for _ in header:
+        group += nodes.colspec(colwidth=1)
+    head = nodes.thead()
+    group += head
+    head += ResultsTable._row(header)
+    body = nodes.tbody()
+    group += body
+    for cells in lines:
+        body += ResultsTable._row(cells)
+    return table
+
+
+class AnalysisTable(Directive):
+    """The table that ``format_analyses`` prints for the analysis ``:analysis:`` of
+    a result file of ``python -m skdatn.benchmark --plots``: mean ± standard error
+    over the seeds per method and swept setting, the paired change from the first
+    to the last setting, and each method minus the analysis's reference, seed by
+    seed. ``source_labels`` adds the mean accuracy of the source DNN per budget;
+    ``sensitivity`` adds a second table of the derived figures of Fig. 6."""
+
+    required_arguments = 1
+    option_spec = {"analysis": directives.unchanged_required}
+
+    def run(self):
+        path = DOCS / self.arguments[0]
+        self.state.document.settings.env.note_dependency(str(path))
+        analysis = self.options.get("analysis")
+        if not analysis:
+            raise self.error("analysis-table needs the option :analysis:")
+        rows = [r for r in json.loads(path.read_text()) if not r.get("error")]
+        section = _analysis_section(rows, analysis)
+        if section is None:
+            raise self.error(f"{path.name} has no rows of the analysis {analysis!r}")
+        title, header, lines = section
+        tasks = {
+            f"{r['dataset']} {r['source']}→{r['target']}"
+            for r in rows
+            if r.get("analysis") == analysis
+        }
+        if len(tasks) != 1:
+            raise self.error(f"{path.name}: {analysis} has {len(tasks)} tasks, not 1")
+        (task,) = tasks
+        _, _, what = title.partition(": ")
+        swept = _SWEPT.get(analysis, analysis)
+        out = []
+        if analysis == "source_labels":
+            lines = [_source_accuracy_row(rows, header), *lines]
+        out.append(_table(f"{task} ({swept}): {what}", header, lines))
+        if analysis == "sensitivity":
+            out.append(
+                _table(
+                    f"{task}: the mean surface, and the ranges per seed "
+                    "(mean ± s.e. over the seeds)",
+                    ["", task],
+                    _sensitivity_ranges(rows),
+                )
+            )
+        return out
+
+
 def _as_summary_task(task: str) -> str:
     """``"mfeat:fac>fou"`` as ``_summary`` names it, ``"mfeat fac→fou"``."""
     dataset, _, direction = task.partition(":")
@@ -275,6 +427,7 @@ def _as_summary_task(task: str) -> str:
 
 
 def setup(app):
+    app.add_directive("analysis-table", AnalysisTable)
     app.add_directive("controls-table", ControlsTable)
     app.add_directive("pivot-table", PivotTable)
     app.add_directive("results-table", ResultsTable)

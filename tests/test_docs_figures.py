@@ -5,6 +5,8 @@ the README cannot, so each figure it quotes is recomputed here from its file.
 """
 
 import json
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +63,27 @@ def test_the_readmes_figures_are_those_of_their_files(what):
     readme = " ".join((ROOT / "README.md").read_text().replace("`", "").split())
     figure = FIGURES[what]()
     assert f"{figure} for {what}" in readme, (what, figure)
+
+
+def test_the_analysis_tables_keep_every_cell_of_format_analyses():
+    """docs/result_figures.py cuts the tables of ``format_analyses`` into cells at the
+    columns of their rule line: every line keeps its text, no cell is lost."""
+    pytest.importorskip("docutils")
+    pytest.importorskip("matplotlib")
+    from skdatn.benchmark._summary import format_analyses
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import result_figures
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    page = (ROOT / "docs" / "benchmark_figures.rst").read_text()
+    uses = re.findall(r"analysis-table:: (\S+)\n\s+:analysis: (\w+)", page)
+    assert uses
+    for name, analysis in uses:
+        rows = _rows(Path(name).name)
+        text = format_analyses([r for r in rows if r.get("analysis") == analysis])
+        _, header, lines = result_figures._analysis_section(rows, analysis)
+        expected = [" ".join(line.split()) for line in text.splitlines()[3:]]
+        assert [" ".join(" ".join(cells).split()) for cells in lines] == expected
+        assert " ".join(header) == " ".join(text.splitlines()[1].split())
