@@ -50,23 +50,32 @@ def _methods(option):
 
 
 class ResultsTable(Directive):
+    """``:methods:`` keeps the named methods; ``:mean:`` adds a column with each
+    method's mean over the tasks (of its means over the seeds; a method missing
+    from a task gets none)."""
+
     required_arguments = 1
-    option_spec = {"methods": directives.unchanged}
+    option_spec = {"methods": directives.unchanged, "mean": directives.flag}
 
     def run(self):
         summary = _summary(
             DOCS / self.arguments[0], _methods(self.options.get("methods"))
         )
+        self.state.document.settings.env.note_dependency(str(DOCS / self.arguments[0]))
         tasks = list(summary)
         methods = list(dict.fromkeys(m for t in tasks for m in summary[t]))
+        mean = "mean" in self.options
+        n_cols = len(tasks) + 1 + mean
         table = nodes.table()
-        group = nodes.tgroup(cols=len(tasks) + 1)
+        group = nodes.tgroup(cols=n_cols)
         table += group
-        for _ in range(len(tasks) + 1):
+        for _ in range(n_cols):
             group += nodes.colspec(colwidth=1)
         head = nodes.thead()
         group += head
-        head += self._row(["method", *tasks])
+        head += self._row(
+            ["method", *tasks] + ([f"mean of {len(tasks)}"] if mean else [])
+        )
         body = nodes.tbody()
         group += body
         best = {t: max(np.mean(v) for v in summary[t].values()) for t in tasks}
@@ -79,6 +88,11 @@ class ResultsTable(Directive):
                     continue
                 text = f"{np.mean(values):.3f} ± {np.std(values):.3f}"
                 cells.append((text, np.isclose(np.mean(values), best[t])))
+            if mean:
+                means = [np.mean(summary[t][m]) for t in tasks if m in summary[t]]
+                cells.append(
+                    f"{np.mean(means):.3f}" if len(means) == len(tasks) else ""
+                )
             body += self._row(cells)
         return [table]
 

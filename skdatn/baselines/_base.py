@@ -41,6 +41,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
 
     __metadata_request__fit = TRANSFER_FIT_REQUEST
     _parameter_constraints: dict = {}
+    #: Whether the method needs pairs when source data is given (the benchmark's
+    #: unpaired protocol runs only the baselines that do not).
+    _needs_pairs: bool = False
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, X_source=None, y_source=None, pairs=None, X_unlabeled=None):

@@ -80,6 +80,7 @@ class CCAClassifier(LogProbaTransferClassifier):
     True
     """
 
+    _needs_pairs = True
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "pca_components": [Interval(Integral, 1, None, closed="left")],

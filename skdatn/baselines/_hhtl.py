@@ -175,6 +175,7 @@ class HHTLClassifier(LogProbaTransferClassifier):
     True
     """
 
+    _needs_pairs = True
     _parameter_constraints: dict = {
         "n_layers": [Interval(Integral, 0, None, closed="left")],
         "noise": [Interval(Real, 0, 1, closed="left")],

@@ -59,6 +59,7 @@ class ShallowMapClassifier(LogProbaTransferClassifier):
     True
     """
 
+    _needs_pairs = True
     _parameter_constraints: dict = {
         "ridge_alpha": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],

@@ -100,6 +100,7 @@ class TTIClassifier(TransferClassifier):
     True
     """
 
+    _needs_pairs = True
     _parameter_constraints: dict = {
         "trace_weight": [Interval(Real, 0, None, closed="left")],
         "pair_weight": [Interval(Real, 0, None, closed="left")],

@@ -171,6 +171,7 @@ class WSDTNClassifier(LogProbaTransferClassifier):
     True
     """
 
+    _needs_pairs = True
     _parameter_constraints: dict = {
         # The knobs it shares with DATN are validated as DATN's.
         **{

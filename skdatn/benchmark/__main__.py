@@ -22,6 +22,7 @@ from ._tasks import (
     _SIZE_ARGS,
     DATASETS,
     DEFAULT_DATASETS,
+    UNPAIRED_TASKS,
     _check_sizes,
     default_tasks,
     parse_task,
@@ -159,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"{', '.join(_SIZE_ARGS)}",
     )
     parser.add_argument(
+        "--unpaired",
+        action="store_true",
+        help="the unpaired protocol: every task's pairs withheld; default tasks the "
+        "nine unpaired development tasks (the paired ones and Office-Caltech "
+        "surf_A>googlenet_W, surf_C>googlenet_D, surf_C>googlenet_A), default "
+        "methods those that need no pairs (SVM, CDLS, CDSPP, DATN_plus and its "
+        "noise control NoiseSource_plus)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="no progress lines on stderr"
     )
     return parser
@@ -230,6 +240,7 @@ def _run(args, tasks, methods, analyses, grid, progress, results) -> list[dict]:
         threads=args.threads,
         networks=args.networks,
         sizes=_parse_sizes(args.sizes),
+        unpaired=args.unpaired,
         progress=progress,
         on_row=results.add,
         done=results.done,
@@ -257,6 +268,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.tasks:
             tasks = [parse_task(t) for t in _split_list(args.tasks)]
+        elif args.unpaired and not args.datasets:
+            tasks = [parse_task(t) for t in UNPAIRED_TASKS]
+            if args.quick:
+                tasks = tasks[:1]
         else:
             names = _split_list(args.datasets) or list(DEFAULT_DATASETS)
             tasks = default_tasks([n.lower() for n in names])
@@ -277,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "quick": args.quick,
             "sizes": sizes,
         }
+        if args.unpaired:  # (a key of its own: earlier files' settings unchanged)
+            run["unpaired"] = True
         out = Path(args.out).resolve()
         results = _Results(out, run, args.restart)
         if progress:

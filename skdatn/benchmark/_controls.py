@@ -40,8 +40,11 @@ def _with_inputs(split: Bunch, **changed) -> Bunch:
 
 def _source_blocks(split: Bunch) -> list[np.ndarray]:
     """The source rows of ``split``, dense: the labelled and unlabelled source
-    rows, then the pairs' source side."""
-    return [_dense(split.X_source.X), _dense(split.pairs.source)]
+    rows, then the pairs' source side (when the split has pairs)."""
+    blocks = [_dense(split.X_source.X)]
+    if split.get("pairs") is not None:
+        blocks.append(_dense(split.pairs.source))
+    return blocks
 
 
 def _source_noise(blocks: list[np.ndarray], seed: int) -> list[np.ndarray]:
@@ -56,11 +59,10 @@ def _source_noise(blocks: list[np.ndarray], seed: int) -> list[np.ndarray]:
 def _with_source(split: Bunch, blocks: list[np.ndarray]) -> Bunch:
     """A copy of ``split`` whose source rows are ``blocks`` (as
     :func:`_source_blocks` orders them); labels and target sides kept."""
-    return _with_inputs(
-        split,
-        X_source=Domain(blocks[0], split.X_source.y),
-        pairs=Pairs(blocks[1], split.pairs.target),
-    )
+    changed = {"X_source": Domain(blocks[0], split.X_source.y)}
+    if len(blocks) > 1:
+        changed["pairs"] = Pairs(blocks[1], split.pairs.target)
+    return _with_inputs(split, **changed)
 
 
 def noise_source(split: Bunch, seed: int) -> Bunch:

@@ -65,6 +65,8 @@ class Method:
     baseline: bool = False
     #: Run when no methods are named (False: only when named in ``methods``).
     default: bool = True
+    #: Run when no methods are named in the unpaired protocol (it needs no pairs).
+    unpaired: bool = False
 
     def describe(self, fitted) -> dict:
         if isinstance(fitted, SeedEnsembleClassifier):
@@ -172,6 +174,7 @@ BUILTIN_METHODS: dict[str, Method] = {
             _ensembled(_datn_cv_factory()),
             _all_inputs,
             default=False,
+            unpaired=True,
         ),
         Method(
             "DATN_sup",
@@ -183,6 +186,15 @@ BUILTIN_METHODS: dict[str, Method] = {
         *(
             Method(name, _datn_cv_factory(**PAPER_SETTINGS), _control_inputs(control))
             for name, control in CONTROLS.items()
+        ),
+        # The noise control of the defaults (DATN_plus's search, one network):
+        # the unpaired protocol's control.
+        Method(
+            "NoiseSource_plus",
+            _datn_cv_factory(),
+            _control_inputs(CONTROLS["NoiseSource"]),
+            default=False,
+            unpaired=True,
         ),
         # The paper's variants and target-only models (the extensions need a
         # source and the asymmetric transfer; they are off, as in the paper).
@@ -203,7 +215,7 @@ BUILTIN_METHODS: dict[str, Method] = {
             _no_inputs,
             transfer=False,
         ),
-        Method("SVM", _build_svm, _no_inputs, transfer=False),
+        Method("SVM", _build_svm, _no_inputs, transfer=False, unpaired=True),
     )
 }
 
@@ -225,7 +237,13 @@ def _baseline_method(name: str, cls: type) -> Method:
             kwargs.update({k: v for k, v in _QUICK_ESTIMATOR.items() if k in params})
         return cls(**kwargs)
 
-    return Method(name, build, _all_inputs, baseline=True)
+    return Method(
+        name,
+        build,
+        _all_inputs,
+        baseline=True,
+        unpaired=not getattr(cls, "_needs_pairs", False),
+    )
 
 
 def available_methods() -> dict[str, Method]:
@@ -238,19 +256,24 @@ def available_methods() -> dict[str, Method]:
 
 
 def resolve_methods(
-    names: Sequence[str] | None, *, baselines: bool = True
+    names: Sequence[str] | None, *, baselines: bool = True, unpaired: bool = False
 ) -> list[Method]:
     """Look the given method names up (case-insensitive).
 
     None means every method run by default (not ``DATN_plus``, DATN with
     skdatn's extensions beyond the paper as ``DATNClassifierCV`` has them by
     default, which runs when named), without the baselines when ``baselines``
-    is False.
+    is False. In the unpaired protocol (``unpaired``) the default methods are
+    those that need no pairs: SVM, the baselines that need none, ``DATN_plus``
+    and its noise control ``NoiseSource_plus``.
     """
     methods = available_methods()
     if names is None:
+        chosen = "unpaired" if unpaired else "default"
         return [
-            m for m in methods.values() if m.default and (baselines or not m.baseline)
+            m
+            for m in methods.values()
+            if getattr(m, chosen) and (baselines or not m.baseline)
         ]
     lookup = {k.lower(): v for k, v in methods.items()}
     out = []

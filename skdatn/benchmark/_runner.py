@@ -26,6 +26,7 @@ from ._methods import (
 from ._tasks import (
     _ROW_SIZES,
     DATASETS,
+    UNPAIRED_TASKS,
     TaskSpec,
     _check_sizes,
     _check_views,
@@ -33,6 +34,7 @@ from ._tasks import (
     build_task,
     default_tasks,
     parse_task,
+    without_pairs,
 )
 
 
@@ -146,6 +148,7 @@ def run_benchmark(
     threads: int | None = 1,
     networks: int | None = None,
     sizes: dict | None = None,
+    unpaired: bool = False,
     progress: TextIO | bool | None = True,
     on_row: Callable[[dict], None] | None = None,
     done: dict | None = None,
@@ -188,6 +191,13 @@ def run_benchmark(
         ``target_labeled_per_class`` (int); see
         :func:`~skdatn.datasets.make_transfer_task`. Each row then has a
         ``sizes`` entry.
+    unpaired : bool, default=False
+        The unpaired protocol: every split's pairs are withheld, the default
+        tasks are the unpaired development tasks (``UNPAIRED_TASKS``) and the
+        default methods those that need no pairs (see :func:`resolve_methods`).
+        The tasks of an unpaired data set (Office-Caltech) have no pairs in
+        either protocol. The rows of a split without pairs have
+        ``"protocol": "unpaired"``.
     progress : text stream, bool or None, default=True
         Where progress lines go: True for ``sys.stderr``, None or False for
         nowhere.
@@ -213,12 +223,10 @@ def run_benchmark(
     networks = int(networks)
     overrides = _check_sizes(sizes)
     with torch_threads(threads):
-        tasks = (
-            default_tasks()
-            if tasks is None
-            else [t if isinstance(t, TaskSpec) else parse_task(t) for t in tasks]
-        )
-        method_list = resolve_methods(methods, baselines=not quick)
+        if tasks is None:
+            tasks = UNPAIRED_TASKS if unpaired else default_tasks()
+        tasks = [t if isinstance(t, TaskSpec) else parse_task(t) for t in tasks]
+        method_list = resolve_methods(methods, baselines=not quick, unpaired=unpaired)
         seeds = _check_seeds(seeds)
         cache = _DataCache(data_dir)
         for task in tasks:  # fail early on a missing file, a bad view or bad sizes
@@ -235,8 +243,11 @@ def run_benchmark(
         rows = []
         for task in tasks:
             data = cache.get(task.dataset)
+            protocol = unpaired or not DATASETS[task.dataset].paired
             for seed in seeds:
                 split = build_task(task, data, seed, **overrides)
+                if unpaired:
+                    split = without_pairs(split)
                 ctx = _context(
                     task,
                     split,
@@ -248,9 +259,11 @@ def run_benchmark(
                     progress=bar.stream is not None,
                 )
                 for method in method_list:
-                    row = _reused(done, bar, task, method.name, seed)
+                    row = _reused(done, bar, task, method.name, seed, unpaired=protocol)
                     if row is None:
                         row = _run_one(method, split, ctx, seed, task, bar)
+                        if protocol:
+                            row["protocol"] = "unpaired"
                         if overrides:
                             sized = {k: split.indices[k].size for k in _ROW_SIZES}
                             row["sizes"] = sized
@@ -261,8 +274,8 @@ def run_benchmark(
 
 
 def row_key(row: dict) -> tuple:
-    """What identifies a fit of a run: task, method, seed, and for the
-    analyses their name and setting."""
+    """What identifies a fit of a run: task, method, seed, the protocol (paired
+    or not), and for the analyses their name and setting."""
     setting = row.get("setting")
     return (
         row["dataset"],
@@ -272,10 +285,11 @@ def row_key(row: dict) -> tuple:
         row["seed"],
         row.get("analysis"),
         None if setting is None else json.dumps(setting, sort_keys=True),
+        row.get("protocol"),
     )
 
 
-def _done_row(done, task, method, seed, analysis=None, setting=None):
+def _done_row(done, task, method, seed, analysis=None, setting=None, unpaired=False):
     """The finished row of this fit in ``done``, or None."""
     if not done:
         return None
@@ -287,6 +301,7 @@ def _done_row(done, task, method, seed, analysis=None, setting=None):
         "seed": seed,
         "analysis": analysis,
         "setting": setting,
+        "protocol": "unpaired" if unpaired else None,
     }
     return done.get(row_key(probe))
 
@@ -298,9 +313,9 @@ def _report_done(bar, task, seed, row: dict) -> None:
     bar(f"{task} seed={seed} {row['method']}: {shown} (done before)")
 
 
-def _reused(done, bar, task, method, seed, analysis=None, setting=None):
+def _reused(done, bar, task, method, seed, analysis=None, setting=None, unpaired=False):
     """The finished row of this fit in ``done`` (then counted as done), or None."""
-    row = _done_row(done, task, method, seed, analysis, setting)
+    row = _done_row(done, task, method, seed, analysis, setting, unpaired)
     if row is not None:
         _report_done(bar, task, seed, row)
     return row

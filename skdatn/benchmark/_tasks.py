@@ -13,17 +13,20 @@ from sklearn.utils import Bunch
 from .. import Domain
 from ..datasets import (
     fetch_cub_image_text,
+    fetch_office_caltech,
     fetch_reuters_multilingual,
     fetch_three_sources,
     fetch_webis_cls10_books,
     fetch_wikipedia_image_text,
     load_cub_image_text,
     load_mfeat,
+    load_office_caltech,
     load_reuters_multilingual,
     load_three_sources,
     load_webis_cls10_books,
     load_wikipedia_image_text,
     make_transfer_task,
+    make_unpaired_task,
 )
 
 
@@ -40,6 +43,9 @@ class DatasetSpec:
     note: str = ""
     #: Downloads it into the data home (``skdatn.datasets.fetch_*``), if possible.
     fetch: Callable[[], Bunch] | None = None
+    #: Whether its views are rows of the same items (pairs can be cut from them);
+    #: an unpaired data set's tasks are cut by ``make_unpaired_task``.
+    paired: bool = True
 
 
 def _load_mfeat(data_dir) -> Bunch:
@@ -128,10 +134,38 @@ DATASETS: dict[str, DatasetSpec] = {
             fetch=fetch_webis_cls10_books,
             note="held out; sparse (densified by the estimator), not in defaults",
         ),
+        DatasetSpec(
+            "office_caltech",
+            load_office_caltech,
+            # The CDLS/CDSPP protocol (make_unpaired_task's defaults): 20 labelled
+            # SURF rows per class, 3 labelled GoogLeNet rows per class, the other
+            # target rows unlabelled and tested.
+            (
+                ("surf_A", "googlenet_W"),
+                ("surf_C", "googlenet_D"),
+                ("surf_C", "googlenet_A"),
+            ),
+            fetch=fetch_office_caltech,
+            paired=False,
+            note="unpaired; development tasks (the other directions are held out)",
+        ),
     )
 }
 
 DEFAULT_DATASETS = ("mfeat",)
+#: The development tasks of the unpaired protocol: the paired development tasks
+#: with their pairs withheld, and Office-Caltech's (``../shared/data/README.md``).
+UNPAIRED_TASKS = (
+    "mfeat:fac>fou",
+    "mfeat:fac>zer",
+    "mfeat:pix>fou",
+    "reuters:en>fr",
+    "reuters:en>de",
+    "wikipedia:text>image",
+    "office_caltech:surf_A>googlenet_W",
+    "office_caltech:surf_C>googlenet_D",
+    "office_caltech:surf_C>googlenet_A",
+)
 _SIZE_KEYS = ("pairs", "source_labeled", "source_unlabeled", "target_unlabeled", "test")
 _ROW_SIZES = ("target_labeled",) + _SIZE_KEYS
 
@@ -222,10 +256,24 @@ def build_task(task: TaskSpec, data: Bunch, seed: int, **overrides) -> Bunch:
 
     The split is :func:`~skdatn.datasets.make_transfer_task`; for a source view
     with extra labelled rows seen in that view only (Webis-CLS-10 English),
-    those rows join the labelled source rows.
+    those rows join the labelled source rows. An unpaired data set's split is
+    :func:`~skdatn.datasets.make_unpaired_task`'s (no pairs, no
+    ``X_test_source``).
     """
     _check_views(task, data)
     kwargs = {**DATASETS[task.dataset].task_kwargs, **overrides}
+    if not DATASETS[task.dataset].paired:
+        out = make_unpaired_task(
+            data.views[task.source],
+            data.targets[task.source],
+            data.views[task.target],
+            data.targets[task.target],
+            random_state=seed,
+            **kwargs,
+        )
+        out.pairs = None
+        out.seed = seed
+        return out
     out = make_transfer_task(
         data.views[task.source],
         data.views[task.target],
@@ -245,6 +293,14 @@ def build_task(task: TaskSpec, data: Bunch, seed: int, **overrides) -> Bunch:
         out.fit_params["X_source"] = out.X_source
     out.X_test_source = data.views[task.source][out.indices["test"]]
     out.seed = seed
+    return out
+
+
+def without_pairs(split: Bunch) -> Bunch:
+    """A copy of ``split`` with its pairs withheld (the unpaired protocol)."""
+    out = Bunch(**split)
+    out.fit_params = {k: v for k, v in split.fit_params.items() if k != "pairs"}
+    out.pairs = None
     return out
 
 
