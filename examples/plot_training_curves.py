@@ -4,8 +4,10 @@ Training curves from ``history_``
 
 A fitted :class:`~skdatn.DATNClassifier` keeps one record per training epoch in
 ``history_``: a dict with the ``stage`` (``"pretrain_source"``, ``"pretrain_target"`` or
-``"finetune"``), the ``epoch`` within that stage, the objective ``loss`` and every loss
-term that went into it, averaged over the epoch's gradient steps:
+``"finetune"``; with self-training, on by default, each round adds
+``"pretrain_target_pseudo"`` and ``"finetune_pseudo"``, the same two stages again with
+pseudo-labelled target rows), the ``epoch`` within that stage, the objective ``loss`` and
+every loss term that went into it, averaged over the epoch's gradient steps:
 
 - pretraining (Eq. 3, each domain alone): ``recon`` (reconstruction), ``soft`` (softmax
   loss on the labelled rows) and ``reg`` (the weight penalty);

@@ -174,7 +174,8 @@ class DATNClassifier(
     has its own deep pathway (a ReLU autoencoder with a softmax classifier);
     pretraining fits each pathway to its own domain (Eq. 1-3); fine-tuning by
     block coordinate descent (Alg. 1) learns a linear map ``G`` from the
-    target's top layer to the source's on paired rows, adapts the *source*
+    target's top layer to the source's on paired rows (or, without pairs, on
+    the class means of the labelled rows of both domains), adapts the *source*
     classifier to mapped target rows, and matches the two domains' mean
     representations on unlabelled rows (Eq. 4). A target row ``x`` is
     classified as ``argmax softmax(f_T(x) G ϑ_S)``.

@@ -484,7 +484,9 @@ class DATNClassifierCV(DATNClassifier):
         y_source : array-like of shape (n_source,), default=None
             Source labels, ``-1`` for unlabelled rows.
         pairs : Pairs or tuple (X_pairs_source, X_pairs_target), default=None
-            Rows seen in both domains.
+            Rows seen in both domains. Without pairs, the asymmetric transfer
+            pairs the class means of the labelled rows of both domains (user
+            guide, "Transfer without pairs"), which needs labelled source rows.
         X_unlabeled : {array-like, sparse matrix} of shape (n_unlabeled, n_features) or Domain, default=None
             Unlabelled target rows.
         groups : array-like of shape (n_samples,), default=None

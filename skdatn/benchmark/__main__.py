@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="methods to run (default: all but DATN_plus, DATN with skdatn's "
         "extensions beyond the paper as DATNClassifierCV has them by default, "
-        f"which runs when named; DATN is the paper's): "
+        "and its noise control NoiseSource_plus, which run when named or with "
+        f"--unpaired; DATN is the paper's): "
         f"{', '.join(available_methods())}",
     )
     parser.add_argument(
