@@ -120,19 +120,20 @@ class CDSPPClassifier(LogProbaTransferClassifier):
         Class labels.
     n_features_in_ : int
         Number of target features.
-    source_projection_ : ndarray of shape (n_source_features, n_components_) or None
+    source_projection_ : ndarray of shape (n_source_features, d) or None
         ``P_S``, applied to unit-norm source rows (``None`` without source rows).
-    target_projection_ : ndarray of shape (n_features, n_components_) or None
+    target_projection_ : ndarray of shape (n_features, d) or None
         ``P_T``, applied to unit-norm target rows (``None`` without source
         rows: the identity).
-    eigenvalues_ : ndarray of shape (n_components_,) or None
+    eigenvalues_ : ndarray of shape (d,) or None
         The generalised eigenvalues of the kept directions, decreasing.
     n_components_ : int
-        Dimension of the common space (``n_features_in_`` without source rows).
-    mean_ : ndarray of shape (n_components_,)
+        ``d``, the dimension of the common space (``n_features_in_`` without
+        source rows).
+    mean_ : ndarray of shape (d,)
         Mean of the projected training rows, subtracted before the unit
         normalisation.
-    class_means_ : ndarray of shape (n_classes, n_components_)
+    class_means_ : ndarray of shape (n_classes, d)
         Unit-norm class means in the common space.
     pseudo_labels_ : ndarray of shape (n_unlabeled,) or None
         Class labels the last projection's classifier gives the unlabelled
