@@ -270,6 +270,23 @@ def test_without_pairs_transfer_uses_the_source(task):
     assert not np.allclose(a.predict_proba(task.X_test), b.predict_proba(task.X_test))
 
 
+def test_without_pairs_a_mini_batch_sharing_no_class_is_no_error(task):
+    """Mini-batches of 2 labelled rows per domain often share no class: their
+    class-mean L_pair is then the λ0 term alone, not a division by zero."""
+    from skdatn._torch.losses import class_pair_loss
+
+    z = torch.ones((2, 3), requires_grad=True)
+    G = torch.eye(3)
+    loss = class_pair_loss(z, torch.tensor([0, 0]), z, torch.tensor([1, 1]), G, 0.5, 2)
+    assert loss.item() == pytest.approx(0.5 * 3)
+    loss.backward()
+    assert torch.isfinite(z.grad).all()
+    clf = DATNClassifier(**{**FAST, "batch_size": 2, "finetune_epochs": 3}).fit(
+        task.X, task.y, **unpaired(task)
+    )
+    assert np.isfinite([r["loss"] for r in clf.history_]).all()
+
+
 @pytest.mark.parametrize("batch_size", [None, 16], ids=["full", "mini-batch"])
 def test_without_pairs_sparse_inputs_train_the_dense_model(task, batch_size):
     params = {**FAST, "input_scaling": "standard", "batch_size": batch_size}

@@ -115,11 +115,15 @@ def class_pair_loss(
 ) -> torch.Tensor:
     """L_pair without pairs (beyond the paper): :func:`pair_loss` over the pairs of
     class means, the mean source code and the mean target code of each class
-    present in both domains' labelled rows."""
+    present in both domains' labelled rows (none in a mini-batch that shares no
+    class: then only the λ0 term)."""
     ms, present_s = class_means(z_source, y_source, n_classes)
     mt, present_t = class_means(z_target, y_target, n_classes)
-    both = present_s & present_t
-    return pair_loss(ms[both], mt[both], G, lambda_pair)
+    both = (present_s & present_t).to(ms.dtype)
+    # Masked rather than indexed: the same sum, without a device synchronisation.
+    residual = (ms - mt @ G.to(mt.dtype)).pow(2).sum(dim=1)
+    n = both.sum().clamp(min=1)
+    return ((residual * both).sum() + lambda_pair * G.pow(2).sum()) / n
 
 
 def trans_loss(

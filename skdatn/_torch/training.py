@@ -751,7 +751,7 @@ class _CrossDomainSteps:
             self.target, T, self.t_chunk, cfg, self.n_classes
         )
         both = ((n_s > 0) & (n_t > 0)).to(sums_s.dtype).unsqueeze(1)
-        n = both.sum()
+        n = both.sum().clamp(min=1)
         means_s = sums_s / n_s.clamp(min=1).unsqueeze(1)
         means_t = sums_t / n_t.clamp(min=1).unsqueeze(1)
         diff = (means_s - means_t @ G.double()) * both
