@@ -65,20 +65,8 @@ class ResultsTable(Directive):
         tasks = list(summary)
         methods = list(dict.fromkeys(m for t in tasks for m in summary[t]))
         mean = "mean" in self.options
-        n_cols = len(tasks) + 1 + mean
-        table = nodes.table()
-        group = nodes.tgroup(cols=n_cols)
-        table += group
-        for _ in range(n_cols):
-            group += nodes.colspec(colwidth=1)
-        head = nodes.thead()
-        group += head
-        head += self._row(
-            ["method", *tasks] + ([f"mean of {len(tasks)}"] if mean else [])
-        )
-        body = nodes.tbody()
-        group += body
         best = {t: max(np.mean(v) for v in summary[t].values()) for t in tasks}
+        lines = []
         for m in methods:
             cells = [m]
             for t in tasks:
@@ -93,22 +81,24 @@ class ResultsTable(Directive):
                 cells.append(
                     f"{np.mean(means):.3f}" if len(means) == len(tasks) else ""
                 )
-            body += self._row(cells)
-        return [table]
+            lines.append(cells)
+        header = ["method", *tasks] + ([f"mean of {len(tasks)}"] if mean else [])
+        return [_table(header, lines)]
 
-    @staticmethod
-    def _row(cells):
-        row = nodes.row()
-        for cell in cells:
-            bold = False
-            if isinstance(cell, tuple):
-                cell, bold = cell
-            entry = nodes.entry()
-            paragraph = nodes.paragraph()
-            paragraph += nodes.strong(text=cell) if bold else nodes.Text(cell)
-            entry += paragraph
-            row += entry
-        return row
+
+def _row(cells):
+    """A table row of ``cells``; a cell ``(text, True)`` is bold."""
+    row = nodes.row()
+    for cell in cells:
+        bold = False
+        if isinstance(cell, tuple):
+            cell, bold = cell
+        entry = nodes.entry()
+        paragraph = nodes.paragraph()
+        paragraph += nodes.strong(text=cell) if bold else nodes.Text(cell)
+        entry += paragraph
+        row += entry
+    return row
 
 
 class ResultsPlot(Directive):
@@ -217,19 +207,8 @@ class ControlsTable(Directive):
                 counts.append(f"{fell}/{len(fits)}")
             fallbacks.append(" ".join(counts))
         lines.append(fallbacks)
-        table = nodes.table()
-        group = nodes.tgroup(cols=len(tasks) + 1)
-        table += group
-        for _ in range(len(tasks) + 1):
-            group += nodes.colspec(colwidth=1)
-        head = nodes.thead()
-        group += head
-        head += ResultsTable._row(["method", *(t.replace(">", "→") for t in tasks)])
-        body = nodes.tbody()
-        group += body
-        for cells in lines:
-            body += ResultsTable._row(cells)
-        return [table]
+        header = ["method", *(t.replace(">", "→") for t in tasks)]
+        return [_table(header, lines)]
 
 
 class PivotTable(Directive):
@@ -272,19 +251,7 @@ class PivotTable(Directive):
                 for value, _ in columns
             ]
         )
-        table = nodes.table()
-        group = nodes.tgroup(cols=len(columns) + 1)
-        table += group
-        for _ in range(len(columns) + 1):
-            group += nodes.colspec(colwidth=1)
-        head = nodes.thead()
-        group += head
-        head += ResultsTable._row(["task", *(heading for _, heading in columns)])
-        body = nodes.tbody()
-        group += body
-        for cells in lines:
-            body += ResultsTable._row(cells)
-        return [table]
+        return [_table(["task", *(heading for _, heading in columns)], lines)]
 
 
 #: What the columns of each analysis's table sweep, for the table's title.
@@ -369,20 +336,22 @@ def _sensitivity_ranges(rows) -> list[list[str]]:
     ]
 
 
-def _table(title: str, header, lines):
+def _table(header, lines, title: str | None = None):
+    """A docutils table: the ``header`` row, then ``lines`` (see :func:`_row`)."""
     table = nodes.table()
-    table += nodes.title(text=title)
+    if title is not None:
+        table += nodes.title(text=title)
     group = nodes.tgroup(cols=len(header))
     table += group
     for _ in header:
         group += nodes.colspec(colwidth=1)
     head = nodes.thead()
     group += head
-    head += ResultsTable._row(header)
+    head += _row(header)
     body = nodes.tbody()
     group += body
     for cells in lines:
-        body += ResultsTable._row(cells)
+        body += _row(cells)
     return table
 
 
@@ -421,14 +390,14 @@ class AnalysisTable(Directive):
         out = []
         if analysis == "source_labels":
             lines = [_source_accuracy_row(rows, header), *lines]
-        out.append(_table(f"{task} ({swept}): {what}", header, lines))
+        out.append(_table(header, lines, f"{task} ({swept}): {what}"))
         if analysis == "sensitivity":
             out.append(
                 _table(
-                    f"{task}: the mean surface, and the ranges per seed "
-                    "(mean ± s.e. over the seeds)",
                     ["", task],
                     _sensitivity_ranges(rows),
+                    f"{task}: the mean surface, and the ranges per seed "
+                    "(mean ± s.e. over the seeds)",
                 )
             )
         return out
