@@ -97,7 +97,7 @@ def make_transfer_task(
             )
     rng = check_random_state(random_state)
 
-    labeled = _labeled_per_class(y, n_target_labeled_per_class, rng)
+    labeled, rest = _labeled_and_rest(y, n_target_labeled_per_class, rng)
 
     sizes = {
         "test": n_test,
@@ -107,7 +107,6 @@ def make_transfer_task(
         "target_unlabeled": n_target_unlabeled,
     }
     sizes = {k: _count(v, n) for k, v in sizes.items()}
-    rest = rng.permutation(np.setdiff1d(np.arange(n), labeled))
     if sum(sizes.values()) > rest.size:
         raise ValueError(
             f"The requested sets need {sum(sizes.values())} items besides the "
@@ -140,27 +139,32 @@ def make_transfer_task(
     )
 
 
-def _labeled_per_class(
+def _labeled_and_rest(
     y: np.ndarray,
-    n_per_class: int,
+    n_per_class: int | None,
     rng,
     name: str = "n_target_labeled_per_class",
     what: str = "",
-) -> np.ndarray:
-    """``n_per_class`` items of each class drawn at random, sorted; ``name`` is
-    the argument named in the error, ``what`` the label array (e.g. "y_source")."""
-    labeled = []
-    for cls in np.unique(y):
-        members = np.flatnonzero(y == cls)
-        if members.size < n_per_class:
-            of = f" of {what}" if what else ""
-            label = cls.item() if isinstance(cls, np.generic) else cls
-            raise ValueError(
-                f"Class {label!r}{of} has {members.size} items, fewer than "
-                f"{name}={n_per_class}."
-            )
-        labeled.append(rng.choice(members, n_per_class, replace=False))
-    return np.sort(np.concatenate(labeled))
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n_per_class`` items of each class drawn at random, sorted (every item
+    when None), and the other items in random order; ``name`` is the argument
+    named in the error, ``what`` the label array (e.g. "y_source")."""
+    if n_per_class is None:
+        labeled = np.arange(y.size)
+    else:
+        labeled = []
+        for cls in np.unique(y):
+            members = np.flatnonzero(y == cls)
+            if members.size < n_per_class:
+                of = f" of {what}" if what else ""
+                label = cls.item() if isinstance(cls, np.generic) else cls
+                raise ValueError(
+                    f"Class {label!r}{of} has {members.size} items, fewer than "
+                    f"{name}={n_per_class}."
+                )
+            labeled.append(rng.choice(members, n_per_class, replace=False))
+        labeled = np.sort(np.concatenate(labeled))
+    return labeled, rng.permutation(np.setdiff1d(np.arange(y.size), labeled))
 
 
 def _source_labels(y: np.ndarray, indices: dict) -> np.ndarray:

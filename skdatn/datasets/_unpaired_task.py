@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import _num_samples
 
 from .._holders import Domain
-from ._task import _SIZE, _count, _labeled_per_class, _source_labels
+from ._task import _SIZE, _count, _labeled_and_rest, _source_labels
 
 _PER_CLASS = Interval(Integral, 1, None, closed="left")
 
@@ -143,18 +143,12 @@ def make_unpaired_task(
         )
     rng = check_random_state(random_state)
 
-    if n_source_labeled_per_class is None:
-        source_labeled = np.arange(y_source.size)
-    else:
-        source_labeled = _labeled_per_class(
-            y_source,
-            n_source_labeled_per_class,
-            rng,
-            "n_source_labeled_per_class",
-            "y_source",
-        )
-    source_rest = rng.permutation(
-        np.setdiff1d(np.arange(y_source.size), source_labeled)
+    source_labeled, source_rest = _labeled_and_rest(
+        y_source,
+        n_source_labeled_per_class,
+        rng,
+        "n_source_labeled_per_class",
+        "y_source",
     )
     n_su = _count(n_source_unlabeled, source_rest.size)
     if n_su > source_rest.size:
@@ -163,15 +157,12 @@ def make_unpaired_task(
             f"source rows, but only {source_rest.size} source rows are not labelled."
         )
 
-    target_labeled = _labeled_per_class(
+    target_labeled, target_rest = _labeled_and_rest(
         y_target,
         n_target_labeled_per_class,
         rng,
         "n_target_labeled_per_class",
         "y_target",
-    )
-    target_rest = rng.permutation(
-        np.setdiff1d(np.arange(y_target.size), target_labeled)
     )
     n_rest = target_rest.size
     n_t, n_u = _target_sizes(n_test, n_target_unlabeled, transductive, n_rest)

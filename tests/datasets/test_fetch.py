@@ -20,6 +20,7 @@ from skdatn.datasets import (
     fetch_wikipedia_image_text,
     get_data_home,
 )
+from skdatn.datasets._loaders import OFFICE_CALTECH_VIEWS
 
 
 def fake_mat(path, n=12, widths=(7, 5, 6, 4, 3), sparse=True, seed=0):
@@ -185,18 +186,6 @@ def test_wikipedia_reads_the_matlab_73_file(tmp_path, monkeypatch):
     assert data.class_names[0] == "art_architecture" and len(data.class_names) == 10
 
 
-OFFICE_VIEWS = (
-    "surf_A",
-    "surf_C",
-    "surf_D",
-    "surf_W",
-    "googlenet_A",
-    "googlenet_D",
-    "googlenet_W",
-    "caffenet_D",
-)
-
-
 def fake_office(folder, labels=None):
     """Small files with the layout of the Office-Caltech10 originals: ``fts``
     (SURF uint8 counts with ``labels`` n x 1; deep features float32 with
@@ -209,7 +198,7 @@ def fake_office(folder, labels=None):
         "W": [1, 9, 9, 10],
     }
     files, fts = {}, {}
-    for view in OFFICE_VIEWS:
+    for view in OFFICE_CALTECH_VIEWS:
         feature, domain = view.split("_")
         y = np.array(labels[domain])
         if feature == "surf":
@@ -229,8 +218,8 @@ def test_office_caltech_converts_the_eight_originals(tmp_path, monkeypatch):
     serve(monkeypatch, files)
     home = tmp_path / "home"
     data = fetch_office_caltech(home)
-    assert data.paired is False and list(data.views) == list(OFFICE_VIEWS)
-    for view in OFFICE_VIEWS:
+    assert data.paired is False and list(data.views) == list(OFFICE_CALTECH_VIEWS)
+    for view in OFFICE_CALTECH_VIEWS:
         np.testing.assert_array_equal(data.views[view], fts[view])
     assert data.views["surf_W"].dtype == np.float64
     assert data.views["caffenet_D"].dtype == np.float32
@@ -241,7 +230,7 @@ def test_office_caltech_converts_the_eight_originals(tmp_path, monkeypatch):
     with np.load(folder / "office_caltech10_features.npz") as npz:
         assert npz["surf_C"].dtype == np.uint8 and npz["y_D"].dtype == np.int64
         assert sorted(npz.files) == sorted(
-            [*OFFICE_VIEWS, "y_A", "y_C", "y_D", "y_W", "class_names"]
+            [*OFFICE_CALTECH_VIEWS, "y_A", "y_C", "y_D", "y_W", "class_names"]
         )
     # the eight originals are kept under distinct names
     assert len(list(folder.glob("*.mat"))) == 8
@@ -282,7 +271,7 @@ def test_office_caltech_domain_labels_must_agree(tmp_path, monkeypatch):
 
 
 def test_office_caltech_remotes_are_the_published_files():
-    remotes = [_fetch.REMOTES[f"office_{view}"] for view in OFFICE_VIEWS]
+    remotes = [_fetch.REMOTES[f"office_{view}"] for view in OFFICE_CALTECH_VIEWS]
     assert [r.path for r in remotes] == [
         "features/surf/amazon.mat",
         "features/surf/caltech10.mat",
