@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -17,9 +19,11 @@ def confident_rows(proba: np.ndarray, share: float) -> tuple[np.ndarray, np.ndar
     Parameters
     ----------
     proba : ndarray of shape (n_rows, n_classes)
-        Class probabilities of the unlabelled rows.
-    share : float in [0, 1]
-        Share of each predicted class to keep.
+        Class probabilities of the unlabelled rows (or their logarithms: only
+        their order is used).
+    share : float or Fraction in [0, 1]
+        Share of each predicted class to keep (a Fraction keeps exactly
+        ``ceil(share * n_c)``, with no rounding of the product).
 
     Returns
     -------
@@ -33,7 +37,7 @@ def confident_rows(proba: np.ndarray, share: float) -> tuple[np.ndarray, np.ndar
     kept = []
     for code in np.unique(predicted):
         members = np.flatnonzero(predicted == code)
-        k = int(np.ceil(share * members.size))
+        k = math.ceil(share * members.size)
         kept.append(members[np.argsort(-confidence[members], kind="stable")[:k]])
     rows = np.sort(np.concatenate(kept)) if kept else np.empty(0, dtype=int)
     return rows, predicted[rows]

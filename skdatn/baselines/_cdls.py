@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval
 from .._preprocessing import to_dense
 from .._validation import ValidatedFit
 from ._base import TransferClassifier
+from ._rows import unit_rows
 
 #: Iterations and tolerance of the landmark-weight QP solver.
 _QP_MAX_ITER = 200
@@ -159,11 +160,11 @@ class CDLSClassifier(TransferClassifier):
                 "CDLSClassifier needs at least 2 target features (got n_features=1): "
                 "rows are scaled to unit L2 norm, which leaves one feature its sign."
             )
-        Xl = _unit_rows(to_dense(X))
+        Xl = unit_rows(to_dense(X))
         Xu = (
             np.empty((0, Xl.shape[1]))
             if inputs.X_unlabeled is None
-            else _unit_rows(to_dense(inputs.X_unlabeled))
+            else unit_rows(to_dense(inputs.X_unlabeled))
         )
         self.components_ = _pca_directions(np.vstack([Xl, Xu]), self.n_components)
         Zl, Zu = Xl @ self.components_.T, Xu @ self.components_.T
@@ -177,7 +178,7 @@ class CDLSClassifier(TransferClassifier):
         self._require_source_labels(
             fit, ": its SVM and its class-conditional terms are trained on them."
         )
-        S = _unit_rows(to_dense(inputs.X_source[inputs.source_labeled]))
+        S = unit_rows(to_dense(inputs.X_source[inputs.source_labeled]))
         n_classes = len(self.classes_)
         alpha, beta = np.ones(S.shape[0]), np.ones(Zu.shape[0])
         pseudo = None
@@ -208,7 +209,7 @@ class CDLSClassifier(TransferClassifier):
 
     def _decision(self, X):
         scores = self.svm_.decision_function(
-            _unit_rows(to_dense(X)) @ self.components_.T
+            unit_rows(to_dense(X)) @ self.components_.T
         )
         if scores.ndim == 1:
             return np.column_stack([-scores / 2, scores / 2])
@@ -230,13 +231,6 @@ class CDLSClassifier(TransferClassifier):
         scores = self._decision(self._validate_predict(X))
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         return scores / scores.sum(axis=1, keepdims=True)
-
-
-def _unit_rows(X: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm (zero rows stay zero)."""
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return X / norms
 
 
 def _pca_directions(X: np.ndarray, n_components: int) -> np.ndarray:

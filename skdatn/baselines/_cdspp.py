@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,8 +11,10 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
 
 from .._preprocessing import to_dense
+from .._pseudo_labels import confident_rows
 from .._validation import ValidatedFit
 from ._base import LogProbaTransferClassifier
+from ._rows import unit_rows, unit_rows_times
 
 #: Relative size below which a singular value (of the rows, or of the
 #: whitened cross-domain matrix) counts as zero.
@@ -180,9 +183,13 @@ class CDSPPClassifier(LogProbaTransferClassifier):
             )
         n_classes = len(self.classes_)
         y_codes = fit.y_codes
-        Xl = _unit_rows(X)
+        Xl = unit_rows(X, np.float64)
         n_l = Xl.shape[0]
-        Xu = None if inputs.X_unlabeled is None else _unit_rows(inputs.X_unlabeled)
+        Xu = (
+            None
+            if inputs.X_unlabeled is None
+            else unit_rows(inputs.X_unlabeled, np.float64)
+        )
         n_u = 0 if Xu is None else Xu.shape[0]
 
         self.source_projection_ = self.target_projection_ = None
@@ -194,7 +201,9 @@ class CDSPPClassifier(LogProbaTransferClassifier):
             self._require_source_labels(
                 fit, ": its cross-domain graph joins rows of the same class."
             )
-            source = _RowSpan(_unit_rows(inputs.X_source[inputs.source_labeled]))
+            source = _RowSpan(
+                unit_rows(inputs.X_source[inputs.source_labeled], np.float64)
+            )
             target = _RowSpan(Xl if Xu is None else _vstack(Xl, Xu))
             ys_codes = fit.ys_codes
         Zt = target.coords  # rows: the labelled, then the unlabelled target rows
@@ -228,9 +237,7 @@ class CDSPPClassifier(LogProbaTransferClassifier):
                 log_proba = _log_softmax_distances(Eu, self.mean_, self.class_means_)
                 pseudo = np.argmax(log_proba, axis=1)
                 if it < n_iter:
-                    selected = _select_confident(
-                        log_proba.max(axis=1), pseudo, it, n_iter, n_classes
-                    )
+                    selected = _select_confident(log_proba, it, n_iter)
         self.n_iter_ = n_iter
         if source is not None:
             self.source_projection_ = source.lift(Qs)
@@ -243,44 +250,11 @@ class CDSPPClassifier(LogProbaTransferClassifier):
     def _embed(self, X) -> np.ndarray:
         """Target rows (validated) in the common space, before centring."""
         if self.target_projection_ is None:
-            return to_dense(_unit_rows(X))
-        return _unit_rows_times(X, self.target_projection_)
+            return to_dense(unit_rows(X, np.float64))
+        return unit_rows_times(X, self.target_projection_)
 
     def _decision(self, X):
         return _log_softmax_distances(self._embed(X), self.mean_, self.class_means_)
-
-
-def _row_norms(X) -> np.ndarray:
-    """L2 norms of the rows of X (dense or sparse); zero rows get 1."""
-    if sp.issparse(X):
-        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-    else:
-        norms = np.linalg.norm(X, axis=1)
-    norms[norms == 0] = 1.0
-    return norms
-
-
-def _unit_rows(X):
-    """Rows of X scaled to unit L2 norm, float64, a new array (sparse stays sparse)."""
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float64)
-        return sp.diags(1.0 / _row_norms(X)) @ X
-    X = np.asarray(X, dtype=np.float64)
-    return X / _row_norms(X)[:, None]
-
-
-def _unit_rows_times(X, P) -> np.ndarray:
-    """``unit_rows(X) @ P`` without forming the unit rows (a row scaling commutes)."""
-    if sp.issparse(X):
-        return np.asarray(X @ P) / _row_norms(X)[:, None]
-    X = np.asarray(X, dtype=np.float64)
-    return (X @ P) / _row_norms(X)[:, None]
-
-
-def _unit(Z: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(Z, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return Z / norms
 
 
 def _vstack(A, B):
@@ -369,17 +343,17 @@ def _class_means(E, codes, n_classes):
     """The mean of the rows E (subtracted) and the unit-norm class means of
     the centred, unit-norm rows (a class without rows gets a zero mean)."""
     mean = E.mean(axis=0)
-    Z = _unit(E - mean)
+    Z = unit_rows(E - mean)
     counts = np.bincount(codes, minlength=n_classes)
     sums = np.eye(n_classes)[codes].T @ Z
     means = sums / np.maximum(counts, 1)[:, None]
-    return mean, _unit(means)
+    return mean, unit_rows(means)
 
 
 def _log_softmax_distances(E, mean, class_means):
     """log softmax of minus the Euclidean distances of the centred, unit-norm
     rows of E to the class means (the authors' confidence)."""
-    Z = _unit(E - mean)
+    Z = unit_rows(E - mean)
     sq = (
         (Z * Z).sum(axis=1)[:, None]
         + (class_means * class_means).sum(axis=1)[None, :]
@@ -390,15 +364,12 @@ def _log_softmax_distances(E, mean, class_means):
     return scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
 
 
-def _select_confident(confidence, predicted, it, n_iter, n_classes):
-    """Per predicted class, the ``n_c - floor(n_c (1 - it / n_iter))`` rows of
-    highest confidence (the authors' progressive schedule)."""
-    selected = np.zeros(confidence.shape[0], dtype=bool)
-    for c in range(n_classes):
-        idx = np.flatnonzero(predicted == c)
-        n_c = idx.size
-        n_keep = n_c - (n_c * (n_iter - it)) // n_iter
-        if n_keep:
-            order = np.argsort(-confidence[idx], kind="stable")
-            selected[idx[order[:n_keep]]] = True
+def _select_confident(log_proba, it, n_iter):
+    """The mask of the rows that :func:`~skdatn._pseudo_labels.confident_rows`
+    keeps with the share ``it / n_iter`` (exact): per predicted class, the
+    ``n_c - floor(n_c (1 - it / n_iter))`` rows of highest confidence (the
+    authors' progressive schedule)."""
+    rows, _ = confident_rows(log_proba, Fraction(it, n_iter))
+    selected = np.zeros(log_proba.shape[0], dtype=bool)
+    selected[rows] = True
     return selected

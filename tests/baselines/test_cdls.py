@@ -13,8 +13,8 @@ from skdatn.baselines import CDLSClassifier
 from skdatn.baselines._cdls import (
     _solve_capped_simplex_qp,
     _source_projection,
-    _unit_rows,
 )
+from skdatn.baselines._rows import unit_rows
 
 
 def test_landmark_weights_lie_in_unit_interval_with_class_sums(task):
@@ -93,7 +93,7 @@ def _dense_first_projection(S, ys, Zl, yl, Zu, reg):
 
 def test_first_source_projection_matches_the_dense_formula():
     rng = np.random.default_rng(0)
-    S = _unit_rows(rng.normal(size=(30, 6)))
+    S = unit_rows(rng.normal(size=(30, 6)))
     ys = np.repeat(np.arange(3), 10)
     Zl, yl = rng.normal(size=(9, 4)), np.repeat(np.arange(3), 3)
     Zu = rng.normal(size=(12, 4))

@@ -16,8 +16,8 @@ from skdatn.baselines._cdspp import (
     _cdspp_directions,
     _RowSpan,
     _select_confident,
-    _unit_rows,
 )
+from skdatn.baselines._rows import unit_rows
 
 
 def _dense_eigenproblem(S, ys, T, yt, alpha, lam, k):
@@ -43,7 +43,7 @@ def test_directions_solve_the_generalised_eigenproblem(shape_s, shape_t):
     rng = np.random.default_rng(0)
     ys = np.arange(shape_s[0]) % 4
     yt = np.arange(shape_t[0]) % 4
-    S, T = _unit_rows(rng.random(shape_s)), _unit_rows(rng.random(shape_t))
+    S, T = unit_rows(rng.random(shape_s)), unit_rows(rng.random(shape_t))
     span_s, span_t = _RowSpan(S), _RowSpan(T)
     Qs, Qt, eta = _cdspp_directions(
         span_s.coords, ys, span_t.coords, yt, 4, 10.0, 0.5, None
@@ -87,8 +87,11 @@ def test_progressive_selection_schedule():
     # Per predicted class, the most confident ceil-like share it / T.
     predicted = np.repeat([0, 1, 2], [10, 5, 1])
     confidence = np.arange(16, dtype=float)[::-1]  # decreasing within each class
+    # Log-probabilities whose argmax is ``predicted`` and whose max is ``confidence``.
+    log_proba = np.full((16, 3), -np.inf)
+    log_proba[np.arange(16), predicted] = confidence
     for it, expected in [(1, (2, 1, 1)), (2, (4, 2, 1)), (4, (8, 4, 1))]:
-        selected = _select_confident(confidence, predicted, it, 5, 3)
+        selected = _select_confident(log_proba, it, 5)
         counts = tuple(np.bincount(predicted[selected], minlength=3))
         assert counts == expected
         # the first rows of each class, the most confident, are chosen
@@ -207,7 +210,7 @@ def test_predict_proba_is_the_softmax_of_minus_the_distances(task):
     proba = clf.predict_proba(task.X_test)
     assert_allclose(proba.sum(axis=1), 1.0)
     assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(task.X_test))
-    Z = _unit_rows(task.X_test) @ clf.target_projection_ - clf.mean_
+    Z = unit_rows(task.X_test, np.float64) @ clf.target_projection_ - clf.mean_
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
     dist = np.linalg.norm(Z[:, None, :] - clf.class_means_[None], axis=2)
     expected = np.exp(-dist) / np.exp(-dist).sum(axis=1, keepdims=True)
