@@ -744,16 +744,14 @@ class _CrossDomainSteps:
         chunk a surrogate whose gradient is L_pair's (each row's share of its
         class mean); L_pair's value is logged with the first chunk."""
         S, T, cfg, G = self.S, self.T, self.cfg, self.G
-        sums_s, n_s = _class_code_sums(
+        means_s, n_s = _class_mean_codes(
             self.source, S, self.s_chunk, cfg, self.n_classes
         )
-        sums_t, n_t = _class_code_sums(
+        means_t, n_t = _class_mean_codes(
             self.target, T, self.t_chunk, cfg, self.n_classes
         )
-        both = ((n_s > 0) & (n_t > 0)).to(sums_s.dtype).unsqueeze(1)
+        both = ((n_s > 0) & (n_t > 0)).to(means_s.dtype).unsqueeze(1)
         n = both.sum().clamp(min=1)
-        means_s = sums_s / n_s.clamp(min=1).unsqueeze(1)
-        means_t = sums_t / n_t.clamp(min=1).unsqueeze(1)
         diff = (means_s - means_t @ G.double()) * both
         value = (diff.pow(2).sum() + cfg.lambda_pair * G.double().pow(2).sum()) / n
         # d L_pair / d z_i for a row i of class c: 2 diff_c / n / n_c (source),
@@ -786,11 +784,12 @@ class _CrossDomainSteps:
                 yield surrogate, terms
 
 
-def _class_code_sums(
+def _class_mean_codes(
     path: Pathway, dom: DomainTensors, chunk: int, cfg: TrainingConfig, n_classes: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per class, the sum of ``path.encode`` over the labelled rows of ``dom``
-    (float64, ``n_classes`` x d) and their number, without gradients."""
+    """Per class, the mean of ``path.encode`` over the labelled rows of ``dom``
+    (float64, ``n_classes`` x d; zero for a class without rows) and their number,
+    chunk by chunk, without gradients."""
     device = dom.rows.device
     sums = torch.zeros((n_classes, path.top_width), dtype=torch.float64, device=device)
     counts = torch.zeros(n_classes, dtype=torch.float64, device=device)
@@ -801,7 +800,7 @@ def _class_code_sums(
             y = dom.y[part].to(device, non_blocking=True)
             sums.index_add_(0, y, z.double())
             counts.index_add_(0, y, torch.ones_like(y, dtype=torch.float64))
-    return sums, counts
+    return sums / counts.clamp(min=1).unsqueeze(1), counts
 
 
 def _shift(part: slice, offset: int) -> slice:
@@ -835,15 +834,10 @@ def _pair_map(
     device = T.rows.device
     if S.n_pairs == 0:
         n_classes = source.classifier.out_features
-        sums_s, n_s = _class_code_sums(
-            source, S, _chunk_rows(S, source), cfg, n_classes
-        )
-        sums_t, n_t = _class_code_sums(
-            target, T, _chunk_rows(T, target), cfg, n_classes
-        )
+        ms, n_s = _class_mean_codes(source, S, _chunk_rows(S, source), cfg, n_classes)
+        mt, n_t = _class_mean_codes(target, T, _chunk_rows(T, target), cfg, n_classes)
         both = (n_s > 0) & (n_t > 0)
-        ms = (sums_s / n_s.clamp(min=1).unsqueeze(1))[both]
-        mt = (sums_t / n_t.clamp(min=1).unsqueeze(1))[both]
+        ms, mt = ms[both], mt[both]
         return solve_ridge(mt.T @ mt, mt.T @ ms, cfg.lambda_pair).float()
     gram = torch.zeros((d, d), dtype=torch.float64, device=device)
     cross = torch.zeros((d, d), dtype=torch.float64, device=device)
