@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import DATNClassifier
 from ._analyses import ANALYSES, run_analyses
-from ._methods import GRIDS, available_methods
+from ._methods import GRIDS, available_methods, resolve_methods
 from ._runner import row_key, run_benchmark, torch_threads
 from ._summary import format_analyses, format_table
 from ._tasks import (
@@ -164,10 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--unpaired",
         action="store_true",
         help="the unpaired protocol: every task's pairs withheld; default tasks the "
-        "nine unpaired development tasks (the paired ones and Office-Caltech "
-        "surf_A>googlenet_W, surf_C>googlenet_D, surf_C>googlenet_A), default "
-        "methods those that need no pairs (SVM, CDLS, CDSPP, DATN_plus and its "
-        "noise control NoiseSource_plus)",
+        f"unpaired development tasks ({', '.join(UNPAIRED_TASKS)}), default "
+        "methods those that need no pairs ("
+        f"{', '.join(m.name for m in resolve_methods(None, unpaired=True))})",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no progress lines on stderr"
