@@ -72,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="methods to run (default: all but DATN_plus, DATN with skdatn's "
         "extensions beyond the paper as DATNClassifierCV has them by default, "
-        "and its noise control NoiseSource_plus, which run when named or with "
-        f"--unpaired; DATN is the paper's): "
+        "and the noise controls NoiseSource_plus and NoiseSource_<baseline>, which "
+        f"run when named or with --unpaired; DATN is the paper's): "
         f"{', '.join(available_methods())}",
     )
     parser.add_argument(

@@ -226,9 +226,14 @@ def baseline_classes() -> dict[str, type]:
     return dict(BASELINES)
 
 
-def _baseline_method(name: str, cls: type) -> Method:
+def _baseline_method(name: str, cls: type, control=None) -> Method:
     """A baseline of the benchmark: seeded, shrunk in quick mode, fitted on
-    every transfer input (the baselines share DATNClassifier's fit signature)."""
+    every transfer input (the baselines share DATNClassifier's fit signature).
+
+    With ``control`` (a function of :mod:`~skdatn.benchmark._controls`), the
+    baseline's control: fitted on the inputs with the source made useless, run
+    by default in the unpaired protocol only (``NoiseSource_<name>``).
+    """
 
     def build(ctx: dict, seed: int):
         params = cls().get_params()
@@ -237,21 +242,34 @@ def _baseline_method(name: str, cls: type) -> Method:
             kwargs.update({k: v for k, v in _QUICK_ESTIMATOR.items() if k in params})
         return cls(**kwargs)
 
-    return Method(
-        name,
-        build,
-        _all_inputs,
-        baseline=True,
-        unpaired=not getattr(cls, "_needs_pairs", False),
-    )
+    unpaired = not getattr(cls, "_needs_pairs", False)
+    if control is not None:
+        return Method(
+            name,
+            build,
+            _control_inputs(control),
+            baseline=True,
+            default=False,
+            unpaired=unpaired,
+        )
+    return Method(name, build, _all_inputs, baseline=True, unpaired=unpaired)
 
 
 def available_methods() -> dict[str, Method]:
     """The built-in methods followed by the baselines."""
     methods = dict(BUILTIN_METHODS)
-    for name, cls in baseline_classes().items():
+    classes = baseline_classes()
+    for name, cls in classes.items():
         if name not in methods:
             methods[name] = _baseline_method(name, cls)
+    # The noise controls of the baselines that need no pairs (the unpaired
+    # protocol's): does their lead over the target-only models come from the source?
+    for name, cls in classes.items():
+        control = f"NoiseSource_{name}"
+        if not getattr(cls, "_needs_pairs", False) and control not in methods:
+            methods[control] = _baseline_method(
+                control, cls, CONTROLS["NoiseSource"]
+            )
     return methods
 
 
@@ -264,8 +282,9 @@ def resolve_methods(
     skdatn's extensions beyond the paper as ``DATNClassifierCV`` has them by
     default, which runs when named), without the baselines when ``baselines``
     is False. In the unpaired protocol (``unpaired``) the default methods are
-    those that need no pairs: SVM, the baselines that need none, ``DATN_plus``
-    and its noise control ``NoiseSource_plus``.
+    those that need no pairs: SVM, the baselines that need none and their noise
+    controls (``NoiseSource_CDLS``, ...), ``DATN_plus`` and its noise control
+    ``NoiseSource_plus``.
     """
     methods = available_methods()
     if names is None:

@@ -16,11 +16,34 @@ from skdatn.benchmark._tasks import UNPAIRED_TASKS, _DataCache, without_pairs
 
 def test_the_unpaired_protocol_runs_the_methods_that_need_no_pairs():
     names = {m.name for m in resolve_methods(None, unpaired=True)}
-    assert names == {"SVM", "DATN_plus", "NoiseSource_plus", "CDLS", "CDSPP"}
+    assert names == {
+        "SVM",
+        "DATN_plus",
+        "NoiseSource_plus",
+        "CDLS",
+        "CDSPP",
+        "NoiseSource_CDLS",
+        "NoiseSource_CDSPP",
+    }
     # The paired protocol's defaults are unchanged by it.
     paired = {m.name for m in resolve_methods(None)}
-    assert "NoiseSource_plus" not in paired and "DATN_plus" not in paired
+    assert not {"NoiseSource_plus", "DATN_plus", "NoiseSource_CDSPP"} & paired
     assert {"CCA", "TTI", "HHTL", "ShallowMap", "WSDTN"} <= paired
+
+
+def test_a_baselines_noise_control_fits_it_on_the_noise_source():
+    data = _DataCache(None).get("mfeat")
+    split = without_pairs(build_task(parse_task("mfeat:fac>fou"), data, 0))
+    split.seed = 0
+    methods = {m.name: m for m in resolve_methods(["CDSPP", "NoiseSource_CDSPP"])}
+    real = methods["CDSPP"].fit_inputs(split)
+    noise = methods["NoiseSource_CDSPP"].fit_inputs(split)
+    expected = noise_source(split, 0).fit_params["X_source"]
+    np.testing.assert_array_equal(noise["X_source"].X, expected.X)
+    np.testing.assert_array_equal(noise["X_source"].y, real["X_source"].y)
+    assert not np.allclose(noise["X_source"].X, real["X_source"].X)
+    assert noise["X_unlabeled"] is real["X_unlabeled"]  # the target side kept
+    assert methods["NoiseSource_CDSPP"].baseline
 
 
 def test_without_pairs_withholds_the_pairs_and_nothing_else():
