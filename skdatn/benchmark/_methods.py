@@ -267,9 +267,7 @@ def available_methods() -> dict[str, Method]:
     for name, cls in classes.items():
         control = f"NoiseSource_{name}"
         if not getattr(cls, "_needs_pairs", False) and control not in methods:
-            methods[control] = _baseline_method(
-                control, cls, CONTROLS["NoiseSource"]
-            )
+            methods[control] = _baseline_method(control, cls, CONTROLS["NoiseSource"])
     return methods
 
 
