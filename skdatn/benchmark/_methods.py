@@ -242,17 +242,14 @@ def _baseline_method(name: str, cls: type, control=None) -> Method:
             kwargs.update({k: v for k, v in _QUICK_ESTIMATOR.items() if k in params})
         return cls(**kwargs)
 
-    unpaired = not getattr(cls, "_needs_pairs", False)
-    if control is not None:
-        return Method(
-            name,
-            build,
-            _control_inputs(control),
-            baseline=True,
-            default=False,
-            unpaired=unpaired,
-        )
-    return Method(name, build, _all_inputs, baseline=True, unpaired=unpaired)
+    return Method(
+        name,
+        build,
+        _all_inputs if control is None else _control_inputs(control),
+        baseline=True,
+        default=control is None,
+        unpaired=not getattr(cls, "_needs_pairs", False),
+    )
 
 
 def available_methods() -> dict[str, Method]:
